@@ -1,0 +1,63 @@
+package dev.latentpipeline.denoise;
+
+import dev.latentpipeline.denoise.scheduler.Scheduler;
+import dev.latentpipeline.tensor.FloatTensor;
+import dev.latentpipeline.tensor.Tensors;
+
+/**
+ * The scheduler loop in latent space: start from noise scaled by the scheduler's init_noise_sigma, ask the UNet for
+ * the noise at each timestep (with classifier-free guidance when an unconditional embedding is given), and let
+ * the scheduler step the latents towards the image.
+ */
+public final class DenoisingLoop {
+    private final UNet unet;
+
+    public DenoisingLoop(UNet unet) {
+        this.unet = unet;
+    }
+
+    /** Called after each step; returning false stops the loop (cancellation). */
+    @FunctionalInterface
+    public interface StepListener {
+        boolean afterStep(int stepsDone, int totalSteps);
+    }
+
+    /** What the loop needs besides the model: all images of one request share prompt and schedule. */
+    public record Inputs(
+            FloatTensor noise,
+            FloatTensor promptEmbeds,
+            FloatTensor negativePromptEmbeds,
+            float guidanceScale) {
+    }
+
+    /**
+     * @param scheduler a scheduler whose timesteps are already set
+     * @return the final latents [n, 4, h, w], or null when the listener stopped the loop
+     */
+    public FloatTensor run(Inputs inputs, Scheduler scheduler, StepListener listener) {
+        int images = Math.toIntExact(inputs.noise().dim(0));
+        boolean guided = inputs.negativePromptEmbeds() != null;
+        FloatTensor hidden = guided
+                ? Tensors.concat(Tensors.repeat(inputs.negativePromptEmbeds(), images),
+                        Tensors.repeat(inputs.promptEmbeds(), images))
+                : Tensors.repeat(inputs.promptEmbeds(), images);
+        long[] shape = inputs.noise().shape();
+        float[] latents = Tensors.scale(inputs.noise(), scheduler.initNoiseSigma()).data();
+        double[] timesteps = scheduler.timesteps();
+        for (int i = 0; i < timesteps.length; i++) {
+            FloatTensor modelInput = new FloatTensor(shape, scheduler.scaleModelInput(latents, i));
+            FloatTensor prediction;
+            if (guided) {
+                FloatTensor both = unet.predict(Tensors.concat(modelInput, modelInput), timesteps[i], hidden);
+                prediction = ClassifierFreeGuidance.combine(both, inputs.guidanceScale());
+            } else {
+                prediction = unet.predict(modelInput, timesteps[i], hidden);
+            }
+            latents = scheduler.step(prediction.data(), i, latents);
+            if (!listener.afterStep(i + 1, timesteps.length)) {
+                return null;
+            }
+        }
+        return new FloatTensor(shape, latents);
+    }
+}

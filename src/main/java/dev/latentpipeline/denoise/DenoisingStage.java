@@ -1,0 +1,148 @@
+package dev.latentpipeline.denoise;
+
+import dev.latentpipeline.denoise.scheduler.Scheduler;
+import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
+import dev.latentpipeline.denoise.scheduler.Schedulers;
+import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.pipeline.ErrorCode;
+import dev.latentpipeline.pipeline.EventPublisher;
+import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.PipelineException;
+import dev.latentpipeline.pipeline.RequestParser;
+import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageMessages;
+import dev.latentpipeline.pipeline.StageOutput;
+import dev.latentpipeline.pipeline.Stages;
+import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.tensor.FloatTensor;
+import dev.latentpipeline.tensor.TensorWireCodec;
+import dev.latentpipeline.wire.StageMessage;
+import dev.latentpipeline.wire.StageRecord;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/** Stage 2: sd.embeddings to sd.latents. Seeds the noise, runs the scheduler loop with guidance. */
+@ApplicationScoped
+public class DenoisingStage {
+    private static final Logger LOG = Logger.getLogger(DenoisingStage.class);
+    /** SD's latent channels; the VAE maps them to and from RGB at 1/8 of the image size. */
+    static final int LATENT_CHANNELS = 4;
+    static final int VAE_DOWNSAMPLE = 8;
+
+    @Inject
+    PipelineConfig config;
+    @Inject
+    ModelRepository models;
+    @Inject
+    EventPublisher events;
+    @Inject
+    StageOutput output;
+    @Inject
+    WorkerIdentity worker;
+
+    private volatile DenoisingLoop loop;
+    private volatile SchedulerConfig schedulerConfig;
+
+    /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
+    void start(@Observes @Priority(500) StartupEvent event) {
+        if (Role.parse(config.roles()).contains(Role.UNET)) {
+            loop();
+        }
+    }
+
+    private DenoisingLoop loop() {
+        if (loop == null) {
+            synchronized (this) {
+                if (loop == null) {
+                    schedulerConfig = SchedulerConfig.load(models.layout().schedulerConfig());
+                    loop = new DenoisingLoop(new UNet(models.unet()));
+                }
+            }
+        }
+        return loop;
+    }
+
+    @Incoming("embeddings")
+    @Blocking
+    public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
+        String requestId = record.key();
+        try {
+            StageMessage message = StageMessages.parse(record.value());
+            requestId = message.getRequestId();
+            output.send(StageOutput.LATENTS, requestId, denoise(message).toByteArray());
+        } catch (PipelineException e) {
+            fail(requestId, e);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Denoising failed for %s", requestId);
+            fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
+        }
+    }
+
+    private void fail(String requestId, PipelineException e) {
+        if (requestId == null) {
+            LOG.warnf("Skipped an unreadable stage message without a key: %s", e.getMessage());
+            return;
+        }
+        events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.UNET, e));
+    }
+
+    StageMessage denoise(StageMessage message) {
+        long started = System.currentTimeMillis();
+        DenoisingLoop denoisingLoop = loop();
+        long onnxBefore = models.unet().nanosInside();
+        GenerationRequest request = StageMessages.request(message);
+        FloatTensor prompt = StageMessages.tensor(message, "prompt_embeds");
+        FloatTensor negative = request.guided() ? StageMessages.tensor(message, "negative_prompt_embeds") : null;
+        if (prompt == null || (request.guided() && negative == null)) {
+            throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the prompt embeddings");
+        }
+        long[] seeds = new long[request.numImages()];
+        for (int k = 0; k < seeds.length; k++) {
+            seeds[k] = request.seedOf(k);
+        }
+        PerImageNoise noise = new PerImageNoise(seeds);
+        FloatTensor initial = noise.initialLatents(new long[] {request.numImages(), LATENT_CHANNELS,
+                request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
+        String schedulerName = request.scheduler() != null ? request.scheduler()
+                : Schedulers.nameForClass(schedulerConfig.className());
+        Scheduler scheduler = createScheduler(schedulerName, noise);
+        scheduler.setTimesteps(request.steps());
+
+        int every = Math.max(1, config.events().progressEvery());
+        FloatTensor latents = denoisingLoop.run(
+                new DenoisingLoop.Inputs(initial, prompt, negative, (float) request.guidanceScale()),
+                scheduler,
+                (done, total) -> {
+                    if (done % every == 0 || done == total) {
+                        events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
+                    }
+                    return true;
+                });
+        long onnxMs = (models.unet().nanosInside() - onnxBefore) / 1_000_000;
+        return message.toBuilder()
+                .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))
+                .clearTensors()
+                .addTensors(TensorWireCodec.encode("latents", latents))
+                .addStages(StageRecord.newBuilder().setStage(Stages.UNET).setWorker(worker.id())
+                        .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
+                        .setOnnxMs(onnxMs))
+                .build();
+    }
+
+    private Scheduler createScheduler(String name, PerImageNoise noise) {
+        try {
+            return Schedulers.create(name, schedulerConfig, noise);
+        } catch (IllegalArgumentException e) {
+            throw new PipelineException(ErrorCode.INVALID_REQUEST, e.getMessage(), e);
+        }
+    }
+}

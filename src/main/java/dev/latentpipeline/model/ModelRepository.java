@@ -1,0 +1,106 @@
+package dev.latentpipeline.model;
+
+import dev.latentpipeline.model.builtin.BuiltinModel;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * The model this process serves: the export in sd.model.dir, or the built-in colour model written at start-up.
+ * Each sub-model is opened on first use, so a process loads only the parts its roles need.
+ */
+@ApplicationScoped
+public class ModelRepository {
+    private static final Logger LOG = Logger.getLogger(ModelRepository.class);
+
+    private final PipelineConfig config;
+    private final Map<String, OnnxModel> open = new ConcurrentHashMap<>();
+    private volatile ModelLayout layout;
+    private volatile OnnxRuntime runtime;
+
+    @Inject
+    public ModelRepository(PipelineConfig config) {
+        this.config = config;
+    }
+
+    public ModelLayout layout() {
+        ModelLayout current = layout;
+        if (current == null) {
+            synchronized (this) {
+                if (layout == null) {
+                    layout = resolve();
+                }
+                current = layout;
+            }
+        }
+        return current;
+    }
+
+    private ModelLayout resolve() {
+        if (config.model().dir().isPresent() && !config.model().dir().get().isBlank()) {
+            Path dir = Path.of(config.model().dir().get());
+            LOG.infof("Serving the ONNX Stable Diffusion export in %s", dir.toAbsolutePath());
+            return ModelLayout.open(dir);
+        }
+        Path dir = Path.of(config.model().builtinDir());
+        try {
+            BuiltinModel.writeTo(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the built-in model to " + dir, e);
+        }
+        LOG.infof("Serving the built-in colour model (written to %s); set sd.model.dir for a real export",
+                dir.toAbsolutePath());
+        return ModelLayout.open(dir);
+    }
+
+    private OnnxRuntime runtime() {
+        if (runtime == null) {
+            synchronized (this) {
+                if (runtime == null) {
+                    runtime = new OnnxRuntime(OnnxRuntime.parseProvider(config.onnx().provider()),
+                            config.onnx().cudaDevice(), config.onnx().intraOpThreads());
+                }
+            }
+        }
+        return runtime;
+    }
+
+    public OnnxModel textEncoder() {
+        return model("text_encoder", ModelLayout::textEncoder);
+    }
+
+    public OnnxModel unet() {
+        return model("unet", ModelLayout::unet);
+    }
+
+    public OnnxModel vaeDecoder() {
+        return model("vae_decoder", ModelLayout::vaeDecoder);
+    }
+
+    public OnnxModel vaeEncoder() {
+        return model("vae_encoder", ModelLayout::vaeEncoder);
+    }
+
+    private OnnxModel model(String name, Function<ModelLayout, Path> file) {
+        return open.computeIfAbsent(name, n -> runtime().open(n, file.apply(layout())));
+    }
+
+    /** Nanoseconds spent inside ONNX Runtime by all open models. */
+    public long nanosInsideOnnx() {
+        return open.values().stream().mapToLong(OnnxModel::nanosInside).sum();
+    }
+
+    @PreDestroy
+    void close() {
+        open.values().forEach(OnnxModel::close);
+        open.clear();
+    }
+}

@@ -1,0 +1,204 @@
+package dev.latentpipeline.model;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.latentpipeline.tensor.Float16;
+import dev.latentpipeline.tensor.FloatTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One ONNX model file and its session. Callers hand in float32 tensors; this edge converts each to the element
+ * type the model declares (float32, float16, int32, int64) and converts outputs back to float32, so fp16 exports
+ * and int64-token exports run on the same code path as everything else.
+ */
+public final class OnnxModel implements AutoCloseable {
+    private final String name;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final Map<String, TensorInfo> inputs;
+    private final Map<String, TensorInfo> outputs;
+    private final AtomicLong nanosInside = new AtomicLong();
+
+    OnnxModel(String name, OrtEnvironment env, OrtSession session) throws OrtException {
+        this.name = name;
+        this.env = env;
+        this.session = session;
+        this.inputs = tensorInfos(session.getInputInfo());
+        this.outputs = tensorInfos(session.getOutputInfo());
+    }
+
+    private Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> nodes) {
+        Map<String, TensorInfo> infos = new LinkedHashMap<>();
+        nodes.forEach((key, node) -> {
+            if (!(node.getInfo() instanceof TensorInfo info)) {
+                throw new ModelException(name + ": input/output '" + key + "' is not a tensor");
+            }
+            infos.put(key, info);
+        });
+        return infos;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Map<String, TensorInfo> inputs() {
+        return inputs;
+    }
+
+    public Map<String, TensorInfo> outputs() {
+        return outputs;
+    }
+
+    /** The declared input, or a clear error naming what the model does declare. */
+    public TensorInfo input(String inputName) {
+        TensorInfo info = inputs.get(inputName);
+        if (info == null) {
+            throw new ModelException(name + " has no input '" + inputName + "'; it declares " + inputs.keySet());
+        }
+        return info;
+    }
+
+    /** The declared input named by one of the candidates (exports disagree on some names). */
+    public String firstInputNamed(String... candidates) {
+        for (String candidate : candidates) {
+            if (inputs.containsKey(candidate)) {
+                return candidate;
+            }
+        }
+        throw new ModelException(name + " has none of the inputs " + Arrays.toString(candidates) + "; it declares "
+                + inputs.keySet());
+    }
+
+    /** Total time spent inside ONNX Runtime by this model, for metrics and the benchmark. */
+    public long nanosInside() {
+        return nanosInside.get();
+    }
+
+    /** Runs the model. Returns every output as float32, keyed by output name, in declaration order. */
+    public Map<String, FloatTensor> run(Map<String, FloatTensor> feeds) {
+        List<OnnxTensor> created = new ArrayList<>();
+        try {
+            Map<String, OnnxTensor> onnxFeeds = new LinkedHashMap<>();
+            for (Map.Entry<String, FloatTensor> feed : feeds.entrySet()) {
+                OnnxTensor tensor = toOnnx(feed.getKey(), feed.getValue());
+                created.add(tensor);
+                onnxFeeds.put(feed.getKey(), tensor);
+            }
+            long start = System.nanoTime();
+            try (OrtSession.Result result = session.run(onnxFeeds)) {
+                nanosInside.addAndGet(System.nanoTime() - start);
+                Map<String, FloatTensor> out = new LinkedHashMap<>();
+                for (Map.Entry<String, OnnxValue> entry : result) {
+                    out.put(entry.getKey(), toFloat(entry.getKey(), entry.getValue()));
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new ModelException(name + ": inference failed: " + e.getMessage(), e);
+        } finally {
+            created.forEach(OnnxTensor::close);
+        }
+    }
+
+    private OnnxTensor toOnnx(String inputName, FloatTensor value) throws OrtException {
+        TensorInfo info = input(inputName);
+        long[] shape = value.shape();
+        checkShape(inputName, info.getShape(), shape);
+        float[] data = value.data();
+        return switch (info.type) {
+            case FLOAT -> OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
+            case FLOAT16 -> {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(data.length * 2).order(ByteOrder.nativeOrder());
+                for (float v : data) {
+                    buffer.putShort(Float16.fromFloat(v));
+                }
+                buffer.rewind();
+                yield OnnxTensor.createTensor(env, buffer, shape, OnnxJavaType.FLOAT16);
+            }
+            case DOUBLE -> OnnxTensor.createTensor(env,
+                    java.nio.DoubleBuffer.wrap(toDoubles(data)), shape);
+            case INT32 -> {
+                int[] ints = new int[data.length];
+                for (int i = 0; i < data.length; i++) {
+                    ints[i] = Math.round(data[i]);
+                }
+                yield OnnxTensor.createTensor(env, java.nio.IntBuffer.wrap(ints), shape);
+            }
+            case INT64 -> {
+                long[] longs = new long[data.length];
+                for (int i = 0; i < data.length; i++) {
+                    longs[i] = Math.round((double) data[i]);
+                }
+                yield OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(longs), shape);
+            }
+            default -> throw new ModelException(name + ": input '" + inputName + "' has element type " + info.type
+                    + ", which this pipeline does not feed");
+        };
+    }
+
+    private static double[] toDoubles(float[] data) {
+        double[] doubles = new double[data.length];
+        for (int i = 0; i < data.length; i++) {
+            doubles[i] = data[i];
+        }
+        return doubles;
+    }
+
+    private void checkShape(String inputName, long[] declared, long[] actual) {
+        boolean fits = declared.length == actual.length;
+        for (int i = 0; fits && i < declared.length; i++) {
+            fits = declared[i] < 0 || declared[i] == actual[i];
+        }
+        if (!fits) {
+            throw new ModelException(name + ": input '" + inputName + "' is declared " + Arrays.toString(declared)
+                    + " (-1 = any), got " + Arrays.toString(actual));
+        }
+    }
+
+    private FloatTensor toFloat(String outputName, OnnxValue value) throws OrtException {
+        if (!(value instanceof OnnxTensor tensor)) {
+            throw new ModelException(name + ": output '" + outputName + "' is not a tensor");
+        }
+        long[] shape = tensor.getInfo().getShape();
+        OnnxJavaType type = tensor.getInfo().type;
+        float[] data = new float[Math.toIntExact(FloatTensor.elementCount(shape))];
+        switch (type) {
+            // getFloatBuffer widens fp16 and bf16 to float32.
+            case FLOAT, FLOAT16, BFLOAT16 -> tensor.getFloatBuffer().get(data);
+            case DOUBLE -> {
+                java.nio.DoubleBuffer doubles = tensor.getDoubleBuffer();
+                for (int i = 0; i < data.length; i++) {
+                    data[i] = (float) doubles.get(i);
+                }
+            }
+            default -> throw new ModelException(name + ": output '" + outputName + "' has element type " + type
+                    + ", expected a floating point tensor");
+        }
+        return new FloatTensor(shape, data);
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new ModelException(name + ": closing the session failed", e);
+        }
+    }
+}

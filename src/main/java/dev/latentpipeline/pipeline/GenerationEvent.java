@@ -1,0 +1,90 @@
+package dev.latentpipeline.pipeline;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+import java.util.List;
+
+/** One event on sd.events (schemas/generation-event.schema.json). Fields that do not apply are left out. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GenerationEvent(
+        @JsonProperty("request_id") String requestId,
+        @JsonProperty("type") String type,
+        @JsonProperty("time") String time,
+        @JsonProperty("worker") String worker,
+        @JsonProperty("stage") String stage,
+        @JsonProperty("request") GenerationRequest request,
+        @JsonProperty("step") Integer step,
+        @JsonProperty("total_steps") Integer totalSteps,
+        @JsonProperty("bucket") String bucket,
+        @JsonProperty("images") List<StoredImage> images,
+        @JsonProperty("stages") List<StageTiming> stages,
+        @JsonProperty("warnings") List<String> warnings,
+        @JsonProperty("error") Error error) {
+
+    public static final String ACCEPTED = "accepted";
+    public static final String ENCODING = "encoding";
+    public static final String DENOISING = "denoising";
+    public static final String DECODING = "decoding";
+    public static final String COMPLETED = "completed";
+    public static final String FAILED = "failed";
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record StoredImage(
+            @JsonProperty("index") int index,
+            @JsonProperty("key") String key,
+            @JsonProperty("seed") long seed,
+            @JsonProperty("width") int width,
+            @JsonProperty("height") int height) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record StageTiming(
+            @JsonProperty("stage") String stage,
+            @JsonProperty("worker") String worker,
+            @JsonProperty("started_at") String startedAt,
+            @JsonProperty("duration_ms") long durationMs,
+            @JsonProperty("onnx_ms") long onnxMs) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    public record Error(
+            @JsonProperty("code") String code,
+            @JsonProperty("message") String message,
+            @JsonProperty("fields") List<PipelineException.FieldError> fields) {
+    }
+
+    private static GenerationEvent of(String requestId, String type, String worker, String stage) {
+        return new GenerationEvent(requestId, type, Instant.now().toString(), worker, stage, null, null, null, null,
+                null, null, null, null);
+    }
+
+    public static GenerationEvent accepted(GenerationRequest request, String worker) {
+        GenerationEvent e = of(request.id(), ACCEPTED, worker, Stages.TEXT_ENCODER);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, request, null, null, null, null,
+                null, null, null);
+    }
+
+    public static GenerationEvent stageStarted(String requestId, String type, String worker, String stage) {
+        return of(requestId, type, worker, stage);
+    }
+
+    public static GenerationEvent progress(String requestId, String worker, int step, int totalSteps) {
+        GenerationEvent e = of(requestId, DENOISING, worker, Stages.UNET);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, step, totalSteps, null,
+                null, null, null, null);
+    }
+
+    public static GenerationEvent completed(String requestId, String worker, String bucket, List<StoredImage> images,
+            List<StageTiming> stages, List<String> warnings) {
+        GenerationEvent e = of(requestId, COMPLETED, worker, Stages.VAE);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, null, null, bucket,
+                images, stages, warnings.isEmpty() ? null : warnings, null);
+    }
+
+    public static GenerationEvent failed(String requestId, String worker, String stage, PipelineException error) {
+        GenerationEvent e = of(requestId, FAILED, worker, stage);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, null, null, null, null,
+                null, null, new Error(error.code().wireName(), error.getMessage(), error.fields()));
+    }
+}

@@ -1,0 +1,119 @@
+package dev.latentpipeline.pipeline;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.util.Optional;
+
+/** Every sd.* setting, typed. Environment variables follow the usual mapping (sd.model.dir = SD_MODEL_DIR). */
+@ConfigMapping(prefix = "sd")
+public interface PipelineConfig {
+
+    /** Roles this process runs: all, or a comma-separated list of text-encoder, unet, vae. */
+    @WithDefault("all")
+    String roles();
+
+    /** Stable id of this worker in events; default host:pid. */
+    @WithName("worker-id")
+    Optional<String> workerId();
+
+    Model model();
+
+    Onnx onnx();
+
+    S3 s3();
+
+    Limits limits();
+
+    Events events();
+
+    Embedded embedded();
+
+    interface Model {
+        /** An ONNX Stable Diffusion export; absent: the built-in colour model, generated at start-up. */
+        Optional<String> dir();
+
+        /** Where the built-in model is written. */
+        @WithName("builtin-dir")
+        @WithDefault("${java.io.tmpdir}/latent-pipeline/builtin-model")
+        String builtinDir();
+    }
+
+    interface Onnx {
+        /** auto (CUDA when it loads, else CPU), cuda, or cpu. */
+        @WithDefault("auto")
+        String provider();
+
+        @WithName("cuda-device")
+        @WithDefault("0")
+        int cudaDevice();
+
+        /** ONNX Runtime intra-op threads; 0 lets ONNX Runtime decide. */
+        @WithName("intra-op-threads")
+        @WithDefault("0")
+        int intraOpThreads();
+    }
+
+    interface S3 {
+        /** S3 endpoint, e.g. http://minio:9000; absent: the embedded S3 server on localhost:9000. */
+        Optional<String> endpoint();
+
+        @WithName("access-key")
+        @WithDefault("latent")
+        String accessKey();
+
+        @WithName("secret-key")
+        @WithDefault("latent-pipeline-secret")
+        String secretKey();
+
+        @WithDefault("us-east-1")
+        String region();
+
+        @WithDefault("sd-images")
+        String bucket();
+    }
+
+    /** Deployment bounds, checked after the request schema's absolute bounds. */
+    interface Limits {
+        @WithName("max-width")
+        @WithDefault("1024")
+        int maxWidth();
+
+        @WithName("max-height")
+        @WithDefault("1024")
+        int maxHeight();
+
+        @WithName("max-steps")
+        @WithDefault("150")
+        int maxSteps();
+
+        @WithName("max-images")
+        @WithDefault("8")
+        int maxImages();
+    }
+
+    interface Events {
+        /** Publish a denoising progress event every this many steps (the last step always reports). */
+        @WithName("progress-every")
+        @WithDefault("1")
+        int progressEvery();
+    }
+
+    interface Embedded {
+        /**
+         * auto: start an embedded Kafka broker and S3 server when no endpoint is configured for them;
+         * never: start nothing; always: start both.
+         */
+        @WithDefault("auto")
+        String mode();
+
+        @WithName("s3-port")
+        @WithDefault("9000")
+        int s3Port();
+
+        /** Where the embedded broker and object store keep their data across restarts. */
+        @WithName("data-dir")
+        @WithDefault("data")
+        String dataDir();
+    }
+}

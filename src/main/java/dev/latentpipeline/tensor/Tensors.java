@@ -1,0 +1,53 @@
+package dev.latentpipeline.tensor;
+
+import java.util.Arrays;
+
+/** Batch-axis operations the pipeline needs around model calls (guidance batches, per-image slices). */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /** Concatenates along axis 0; the other dimensions must agree. */
+    public static FloatTensor concat(FloatTensor first, FloatTensor second) {
+        long[] a = first.shape();
+        long[] b = second.shape();
+        if (!Arrays.equals(Arrays.copyOfRange(a, 1, a.length), Arrays.copyOfRange(b, 1, b.length))) {
+            throw new IllegalArgumentException("cannot concatenate " + first + " and " + second);
+        }
+        float[] data = Arrays.copyOf(first.data(), first.data().length + second.data().length);
+        System.arraycopy(second.data(), 0, data, first.data().length, second.data().length);
+        long[] shape = a.clone();
+        shape[0] = a[0] + b[0];
+        return new FloatTensor(shape, data);
+    }
+
+    /** Repeats a tensor n times along axis 0: [1, ...] to [n, ...]. */
+    public static FloatTensor repeat(FloatTensor tensor, int n) {
+        float[] source = tensor.data();
+        float[] data = new float[source.length * n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(source, 0, data, i * source.length, source.length);
+        }
+        long[] shape = tensor.shape();
+        shape[0] = shape[0] * n;
+        return new FloatTensor(shape, data);
+    }
+
+    /** Items [from, to) along axis 0, copied. */
+    public static FloatTensor slice(FloatTensor tensor, int from, int to) {
+        long[] shape = tensor.shape();
+        int item = Math.toIntExact(tensor.data().length / shape[0]);
+        shape[0] = to - from;
+        return new FloatTensor(shape, Arrays.copyOfRange(tensor.data(), from * item, to * item));
+    }
+
+    /** A new tensor with every element multiplied by factor. */
+    public static FloatTensor scale(FloatTensor tensor, float factor) {
+        float[] source = tensor.data();
+        float[] data = new float[source.length];
+        for (int i = 0; i < source.length; i++) {
+            data[i] = source[i] * factor;
+        }
+        return new FloatTensor(tensor.shape(), data);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.latentpipeline.vae;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.pipeline.ErrorCode;
+import dev.latentpipeline.pipeline.EventPublisher;
+import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.PipelineException;
+import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageMessages;
+import dev.latentpipeline.pipeline.Stages;
+import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.ImageStore;
+import dev.latentpipeline.storage.StorageException;
+import dev.latentpipeline.tensor.FloatTensor;
+import dev.latentpipeline.tensor.Tensors;
+import dev.latentpipeline.wire.StageMessage;
+import dev.latentpipeline.wire.StageRecord;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+/**
+ * Stage 3: sd.latents to pixels. Decodes each image's latents with the VAE, writes the PNG to object storage as
+ * {@code <request id>/<index>.png} (a retry overwrites the same keys) and announces completion.
+ */
+@ApplicationScoped
+public class DecodingStage {
+    private static final Logger LOG = Logger.getLogger(DecodingStage.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    PipelineConfig config;
+    @Inject
+    ModelRepository models;
+    @Inject
+    EventPublisher events;
+    @Inject
+    ImageStore store;
+    @Inject
+    WorkerIdentity worker;
+
+    private volatile VaeDecoder decoder;
+
+    /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
+    void start(@Observes @Priority(500) StartupEvent event) {
+        if (Role.parse(config.roles()).contains(Role.VAE)) {
+            decoder();
+            store.ensureBucket();
+        }
+    }
+
+    private VaeDecoder decoder() {
+        if (decoder == null) {
+            synchronized (this) {
+                if (decoder == null) {
+                    decoder = new VaeDecoder(models.vaeDecoder(), models.layout().vaeScalingFactor());
+                }
+            }
+        }
+        return decoder;
+    }
+
+    @Incoming("latents")
+    @Blocking
+    public void onLatents(ConsumerRecord<String, byte[]> record) {
+        String requestId = record.key();
+        try {
+            StageMessage message = StageMessages.parse(record.value());
+            requestId = message.getRequestId();
+            events.publish(GenerationEvent.stageStarted(requestId, GenerationEvent.DECODING, worker.id(),
+                    Stages.VAE));
+            events.publish(decodeAndStore(message));
+        } catch (PipelineException e) {
+            fail(requestId, e);
+        } catch (StorageException e) {
+            LOG.errorf(e, "Storing images failed for %s", requestId);
+            fail(requestId, new PipelineException(ErrorCode.STORAGE_ERROR, e.getMessage(), e));
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Decoding failed for %s", requestId);
+            fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "decoding failed: " + e.getMessage(), e));
+        }
+    }
+
+    private void fail(String requestId, PipelineException e) {
+        if (requestId == null) {
+            LOG.warnf("Skipped an unreadable stage message without a key: %s", e.getMessage());
+            return;
+        }
+        events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.VAE, e));
+    }
+
+    GenerationEvent decodeAndStore(StageMessage message) {
+        long started = System.currentTimeMillis();
+        long onnxBefore = models.vaeDecoder().nanosInside();
+        GenerationRequest request = StageMessages.request(message);
+        FloatTensor latents = StageMessages.tensor(message, "latents");
+        if (latents == null) {
+            throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the latents");
+        }
+        List<GenerationEvent.StoredImage> images = new ArrayList<>();
+        int count = Math.toIntExact(latents.dim(0));
+        for (int k = 0; k < count; k++) {
+            // One image at a time: a real VAE decoder at 512x512 needs gigabytes per batch item.
+            FloatTensor pixels = decoder().decode(Tensors.slice(latents, k, k + 1));
+            String key = request.id() + "/" + k + ".png";
+            byte[] png = PngImages.encode(PngImages.toRgb(pixels), pngText(request, k));
+            store.put(key, png, "image/png", Map.of("request-id", request.id(), "seed",
+                    Long.toString(request.seedOf(k))));
+            images.add(new GenerationEvent.StoredImage(k, key, request.seedOf(k), request.width(),
+                    request.height()));
+        }
+        long onnxMs = (models.vaeDecoder().nanosInside() - onnxBefore) / 1_000_000;
+        List<StageRecord> records = new ArrayList<>(message.getStagesList());
+        records.add(StageRecord.newBuilder().setStage(Stages.VAE).setWorker(worker.id()).setStartedAtMs(started)
+                .setDurationMs(System.currentTimeMillis() - started).setOnnxMs(onnxMs).build());
+        List<GenerationEvent.StageTiming> timings = records.stream()
+                .map(r -> new GenerationEvent.StageTiming(r.getStage(), r.getWorker(),
+                        Instant.ofEpochMilli(r.getStartedAtMs()).toString(), r.getDurationMs(), r.getOnnxMs()))
+                .toList();
+        return GenerationEvent.completed(request.id(), worker.id(), store.bucket(), images, timings,
+                message.getWarningsList());
+    }
+
+    /** "parameters" in the form image tools commonly read, plus the full request as JSON. */
+    static Map<String, String> pngText(GenerationRequest request, int index) {
+        Map<String, String> text = new LinkedHashMap<>();
+        text.put("parameters", request.prompt()
+                + (request.negativePrompt().isEmpty() ? "" : "\nNegative prompt: " + request.negativePrompt())
+                + "\nSteps: " + request.steps() + ", Sampler: " + request.scheduler() + ", CFG scale: " + request.guidanceScale()
+                + ", Seed: " + request.seedOf(index) + ", Size: " + request.width() + "x" + request.height());
+        try {
+            Map<String, Object> generation = new LinkedHashMap<>();
+            generation.put("request", request);
+            generation.put("image_index", index);
+            generation.put("seed", request.seedOf(index));
+            text.put("latent-pipeline", JSON.writeValueAsString(generation));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return text;
+    }
+}
