@@ -9,7 +9,8 @@ import java.util.logging.Logger;
  * Turns the embedded broker's and S3 server's INFO chatter down to WARN.
  * <p>
  * Only categories that belong to the servers are touched (not {@code org.apache.kafka.clients}, which the
- * application's own producers and consumers use), and only where no level was set explicitly, so a
+ * application's own producers and consumers use; the shared config dump is the exception), and only where no
+ * level was set explicitly, so a
  * {@code quarkus.log.category."kafka".level=DEBUG} still wins.
  */
 final class BrokerLogLevels {
@@ -20,6 +21,8 @@ final class BrokerLogLevels {
             "org.apache.kafka.metadata", "org.apache.kafka.image", "org.apache.kafka.storage",
             "org.apache.kafka.coordinator", "org.apache.kafka.queue", "org.apache.kafka.snapshot",
             "org.apache.kafka.network", "org.apache.kafka.security",
+            // Dumps every config (KafkaConfig three times per start); this also mutes the clients' dumps.
+            "org.apache.kafka.common.config.AbstractConfig",
             "io.smallrye.reactive.messaging.kafka.companion.test" };
 
     private static final String[] S3 = { "org.gaul", "org.jclouds", "jclouds" };

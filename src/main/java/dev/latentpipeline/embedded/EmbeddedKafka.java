@@ -158,6 +158,10 @@ public final class EmbeddedKafka implements AutoCloseable {
             props.put("transaction.state.log.replication.factor", "1");
             props.put("transaction.state.log.min.isr", "1");
             props.put("group.initial.rebalance.delay.ms", "0");
+            // The companion turns controlled shutdown off, which leaves the broker registered as alive in the
+            // metadata log; on restart over a kept folder the controller then refuses the new registration
+            // until the old session times out (about 10 s). A controlled shutdown fences it on close instead.
+            props.put("controlled.shutdown.enable", "true");
             props.putAll(extra);
         }
     }
