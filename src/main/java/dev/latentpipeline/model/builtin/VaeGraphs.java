@@ -1,0 +1,55 @@
+package dev.latentpipeline.model.builtin;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+
+import static dev.latentpipeline.model.builtin.OnnxGraph.intsAttr;
+import static dev.latentpipeline.model.builtin.OnnxGraph.stringAttr;
+
+/**
+ * The VAE pair: the decoder mixes the 4 latent channels into 3 pixel channels with D and repeats each latent into an
+ * 8x8 block; the encoder averages 8x8 blocks and mixes 3 channels into 4 with E. D E = I, so decode(encode(img)) = img
+ * for block-constant images.
+ */
+final class VaeGraphs {
+    static final int FACTOR = 8;
+
+    private VaeGraphs() {
+    }
+
+    static ModelProto decoder(float[][] decode) {
+        OnnxGraph g = new OnnxGraph("builtin_vae_decoder");
+        g.input("latent_sample", DataType.FLOAT, "batch", 4, "latent_height", "latent_width");
+        String pixels = g.op("Conv", "latent_sample", g.floats("decode", new long[] {3, 4, 1, 1}, flatten(decode)));
+        // Nearest with asymmetric coordinates and floor: output (i, j) reads input (i / 8, j / 8) exactly.
+        AttributeProto[] nearest = {
+            stringAttr("mode", "nearest"),
+            stringAttr("coordinate_transformation_mode", "asymmetric"),
+            stringAttr("nearest_mode", "floor"),
+        };
+        String image = g.op("Resize", nearest, pixels, "",
+                g.floats("upscale", new long[] {4}, 1f, 1f, FACTOR, FACTOR));
+        g.output(image, "sample", DataType.FLOAT, "batch", 3, "height", "width");
+        return g.toModel("Built-in tiny VAE decoder: 1x1 conv with D, then nearest upsampling x8.");
+    }
+
+    static ModelProto encoder(float[][] encode) {
+        OnnxGraph g = new OnnxGraph("builtin_vae_encoder");
+        g.input("sample", DataType.FLOAT, "batch", 3, "height", "width");
+        String pooled = g.op("AveragePool",
+                new AttributeProto[] {intsAttr("kernel_shape", FACTOR, FACTOR), intsAttr("strides", FACTOR, FACTOR)},
+                "sample");
+        String latent = g.op("Conv", pooled, g.floats("encode", new long[] {4, 3, 1, 1}, flatten(encode)));
+        g.output(latent, "latent_sample", DataType.FLOAT, "batch", 4, "latent_height", "latent_width");
+        return g.toModel("Built-in tiny VAE encoder: 8x8 average pooling, then 1x1 conv with E (unscaled latent).");
+    }
+
+    private static float[] flatten(float[][] m) {
+        float[] out = new float[m.length * m[0].length];
+        for (int i = 0; i < m.length; i++) {
+            System.arraycopy(m[i], 0, out, i * m[0].length, m[0].length);
+        }
+        return out;
+    }
+}

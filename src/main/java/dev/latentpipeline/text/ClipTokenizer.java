@@ -1,0 +1,181 @@
+package dev.latentpipeline.text;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * CLIP byte-level BPE tokenizer, matching Hugging Face's slow {@code CLIPTokenizer} (without ftfy) as diffusers
+ * calls it: {@code tokenizer(prompt, padding="max_length", max_length=model_max_length, truncation=True)}.
+ *
+ * <p>Pipeline: split out special tokens verbatim (HF's added-token trie), normalise the rest
+ * ({@link ClipTextNormalizer}), cut it into pre-tokens with CLIP's regex, map each pre-token's UTF-8 bytes to
+ * stand-in characters ({@link ByteUnicodeMap}), then BPE-merge ({@link BpeMerges}) and look the pieces up.
+ *
+ * <p>Immutable apart from the concurrent BPE cache, so one instance can serve concurrent callers.
+ */
+public final class ClipTokenizer {
+    static final String START_OF_TEXT = "<|startoftext|>";
+    static final String END_OF_TEXT = "<|endoftext|>";
+
+    /** CLIP's pre-tokenizer: special tokens, English contractions, letter runs, single digits, other-symbol runs. */
+    private static final Pattern PRE_TOKEN = Pattern.compile(
+            "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+            Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
+
+    private final Map<String, Integer> vocab;
+    private final BpeMerges merges;
+    private final int maxLength;
+    private final String padToken;
+    private final int bosId;
+    private final int eosId;
+    private final int padId;
+    /** Texts split off before normalisation, longest first so the longest match at a position wins. */
+    private final List<String> specialTokens;
+
+    ClipTokenizer(Map<String, Integer> vocab, BpeMerges merges, String padToken, int maxLength) {
+        if (maxLength < 2) {
+            throw new IllegalArgumentException("max length must leave room for bos and eos, got " + maxLength);
+        }
+        this.vocab = Map.copyOf(vocab);
+        this.merges = merges;
+        this.maxLength = maxLength;
+        this.padToken = padToken;
+        this.bosId = requireId(START_OF_TEXT, "bos");
+        this.eosId = requireId(END_OF_TEXT, "eos");
+        this.padId = requireId(padToken, "pad");
+        this.specialTokens = List.of(START_OF_TEXT, END_OF_TEXT, padToken).stream()
+                .distinct()
+                .sorted(Comparator.comparingInt(String::length).reversed())
+                .toList();
+    }
+
+    /** Reads vocab.json and merges.txt, plus special_tokens_map.json and tokenizer_config.json when present. */
+    public static ClipTokenizer load(Path tokenizerDir) {
+        return ClipTokenizerFiles.load(tokenizerDir);
+    }
+
+    /** Ids for the text encoder: bos, at most {@code maxLength() - 2} prompt tokens, eos, then padding. */
+    public TokenizedPrompt tokenize(String prompt) {
+        List<String> tokens = tokens(prompt);
+        int room = maxLength - 2;
+        int kept = Math.min(tokens.size(), room);
+        int[] ids = new int[maxLength];
+        Arrays.fill(ids, padId);
+        ids[0] = bosId;
+        for (int i = 0; i < kept; i++) {
+            ids[i + 1] = idOf(tokens.get(i));
+        }
+        ids[kept + 1] = eosId;
+        List<String> dropped = tokens.subList(kept, tokens.size());
+        return new TokenizedPrompt(ids, kept, !dropped.isEmpty(), dropped.size(), decode(dropped));
+    }
+
+    /** Token ids of {@code text} alone: no bos, eos, padding or truncation. */
+    public List<Integer> encode(String text) {
+        List<String> tokens = tokens(text);
+        List<Integer> ids = new ArrayList<>(tokens.size());
+        for (String token : tokens) {
+            ids.add(idOf(token));
+        }
+        return ids;
+    }
+
+    /** The BPE token strings of {@code text} (e.g. {@code "cat</w>"}), before id lookup. */
+    public List<String> tokens(String text) {
+        Objects.requireNonNull(text, "text");
+        List<String> out = new ArrayList<>();
+        int segmentStart = 0;
+        int i = 0;
+        while (i < text.length()) {
+            String special = specialAt(text, i);
+            if (special == null) {
+                i++;
+                continue;
+            }
+            bpeTokens(text.substring(segmentStart, i), out);
+            out.add(special);
+            i += special.length();
+            segmentStart = i;
+        }
+        bpeTokens(text.substring(segmentStart), out);
+        return out;
+    }
+
+    public int maxLength() {
+        return maxLength;
+    }
+
+    public int bosId() {
+        return bosId;
+    }
+
+    public int eosId() {
+        return eosId;
+    }
+
+    public int padId() {
+        return padId;
+    }
+
+    public String padToken() {
+        return padToken;
+    }
+
+    public int vocabSize() {
+        return vocab.size();
+    }
+
+    private String specialAt(String text, int index) {
+        for (String special : specialTokens) {
+            if (text.startsWith(special, index)) {
+                return special;
+            }
+        }
+        return null;
+    }
+
+    private void bpeTokens(String segment, List<String> out) {
+        if (segment.isEmpty()) {
+            return;
+        }
+        Matcher m = PRE_TOKEN.matcher(ClipTextNormalizer.normalize(segment));
+        while (m.find()) {
+            String word = ByteUnicodeMap.encode(m.group());
+            // Like HF's seeded BPE cache: the literal special tokens stay whole and get no </w>.
+            if (word.equals(START_OF_TEXT) || word.equals(END_OF_TEXT)) {
+                out.add(word);
+            } else {
+                out.addAll(merges.apply(word));
+            }
+        }
+    }
+
+    /** Unknown pieces map to {@code <|endoftext|>}, HF's unk token (cannot happen with a complete CLIP vocab). */
+    private int idOf(String token) {
+        Integer id = vocab.get(token);
+        return id != null ? id : eosId;
+    }
+
+    /** HF's convert_tokens_to_string: bytes back to UTF-8, each {@code </w>} becomes a space, then trim. */
+    static String decode(List<String> tokens) {
+        if (tokens.isEmpty()) {
+            return "";
+        }
+        return ByteUnicodeMap.decode(String.join("", tokens)).replace(BpeMerges.END_OF_WORD, " ").strip();
+    }
+
+    private int requireId(String token, String role) {
+        Integer id = vocab.get(token);
+        if (id == null) {
+            throw new IllegalArgumentException(role + " token " + token + " is not in the vocabulary");
+        }
+        return id;
+    }
+}
