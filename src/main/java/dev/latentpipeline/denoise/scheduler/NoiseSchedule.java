@@ -1,0 +1,100 @@
+package dev.latentpipeline.denoise.scheduler;
+
+/**
+ * The training noise schedule, computed in float32 the way diffusers does with torch: betas, cumulative alpha
+ * products and the k-diffusion sigmas {@code sqrt((1 - alphaBar) / alphaBar)}.
+ */
+final class NoiseSchedule {
+    final float[] betas;
+    final float[] alphasCumprod;
+
+    NoiseSchedule(SchedulerConfig config) {
+        int n = config.numTrainTimesteps();
+        if (config.trainedBetas() != null) {
+            betas = new float[config.trainedBetas().length];
+            for (int i = 0; i < betas.length; i++) {
+                betas[i] = (float) config.trainedBetas()[i];
+            }
+        } else {
+            betas = switch (config.betaSchedule()) {
+                case "linear" -> torchLinspace(config.betaStart(), config.betaEnd(), n);
+                case "scaled_linear" -> square(torchLinspace(Math.sqrt(config.betaStart()), Math.sqrt(config.betaEnd()), n));
+                case "squaredcos_cap_v2" -> cosineBetas(n);
+                default -> throw new IllegalArgumentException("unsupported beta_schedule " + config.betaSchedule());
+            };
+        }
+        alphasCumprod = new float[betas.length];
+        // torch.cumprod on CPU accumulates float32 in double and rounds each output
+        double product = 1.0;
+        for (int i = 0; i < betas.length; i++) {
+            product *= (1.0f - betas[i]);
+            alphasCumprod[i] = (float) product;
+        }
+    }
+
+    int size() {
+        return alphasCumprod.length;
+    }
+
+    /** Training sigmas, index = timestep, in float32 like {@code ((1 - ac) / ac) ** 0.5} in torch. */
+    float[] sigmas() {
+        float[] sigmas = new float[alphasCumprod.length];
+        for (int i = 0; i < sigmas.length; i++) {
+            float ac = alphasCumprod[i];
+            sigmas[i] = (float) Math.sqrt((1.0f - ac) / ac);
+        }
+        return sigmas;
+    }
+
+    /** torch.linspace(start, end, n, dtype=float32): float32 step, filled from both ends. */
+    static float[] torchLinspace(double start, double end, int n) {
+        float[] out = new float[n];
+        if (n == 1) {
+            out[0] = (float) start;
+            return out;
+        }
+        float s = (float) start;
+        float e = (float) end;
+        float step = (e - s) / (n - 1);
+        int halfway = n / 2;
+        for (int i = 0; i < n; i++) {
+            out[i] = i < halfway ? s + step * i : e - step * (n - 1 - i);
+        }
+        return out;
+    }
+
+    private static float[] square(float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            values[i] = values[i] * values[i];
+        }
+        return values;
+    }
+
+    /** diffusers' betas_for_alpha_bar with the Glide cosine alpha_bar, max_beta 0.999, computed in double. */
+    private static float[] cosineBetas(int n) {
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) {
+            double beta = 1.0 - alphaBar((i + 1.0) / n) / alphaBar((double) i / n);
+            out[i] = (float) Math.min(beta, 0.999);
+        }
+        return out;
+    }
+
+    private static double alphaBar(double t) {
+        double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
+        return c * c;
+    }
+
+    /** DDPM forward noising to training timestep t: sqrt(ac[t]) * x + sqrt(1 - ac[t]) * noise, in float32. */
+    float[] addNoise(float[] original, float[] noise, int t) {
+        Numerics.requireSameLength(original, noise);
+        float ac = alphasCumprod[t];
+        float signal = (float) Math.sqrt(ac);
+        float noiseScale = (float) Math.sqrt(1.0f - ac);
+        float[] out = new float[original.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = signal * original[i] + noiseScale * noise[i];
+        }
+        return out;
+    }
+}

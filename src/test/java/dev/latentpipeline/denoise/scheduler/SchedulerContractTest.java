@@ -1,0 +1,128 @@
+package dev.latentpipeline.denoise.scheduler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** Behaviour every scheduler must have, run against Stable Diffusion 1.x's scheduler config. */
+abstract class SchedulerContractTest {
+
+    /** Stable Diffusion v1.5's scheduler/scheduler_config.json. */
+    static final String SD15_CONFIG = """
+            {"_class_name": "PNDMScheduler", "_diffusers_version": "0.6.0", "beta_end": 0.012,
+             "beta_schedule": "scaled_linear", "beta_start": 0.00085, "num_train_timesteps": 1000,
+             "set_alpha_to_one": false, "skip_prk_steps": true, "steps_offset": 1, "trained_betas": null,
+             "clip_sample": false}""";
+
+    abstract Scheduler create(SchedulerConfig config);
+
+    /** How many model calls a run of {@code steps} makes. */
+    int expectedTimestepCount(int steps) {
+        return steps;
+    }
+
+    /** Whether the sampler is deterministic (the exact-predictor loop is still checked for all). */
+    boolean deterministic() {
+        return true;
+    }
+
+    Scheduler sd15(int steps) {
+        Scheduler s = create(SchedulerConfig.fromJson(SD15_CONFIG));
+        s.setTimesteps(steps);
+        return s;
+    }
+
+    @Test
+    void timestepsHaveExpectedCountAndRunFromNoisyToClean() {
+        for (int steps : new int[] {1, 4, 20, 50}) {
+            double[] ts = sd15(steps).timesteps();
+            assertEquals(expectedTimestepCount(steps), ts.length, "steps " + steps);
+            for (int i = 0; i < ts.length; i++) {
+                assertTrue(ts[i] >= 0 && ts[i] <= 999, "timestep in training range: " + ts[i]);
+                if (i > 0) {
+                    assertTrue(ts[i] <= ts[i - 1], "non-increasing: " + Arrays.toString(ts));
+                }
+            }
+        }
+    }
+
+    @Test
+    void requiresSetTimestepsFirst() {
+        Scheduler s = create(SchedulerConfig.fromJson(SD15_CONFIG));
+        assertThrows(IllegalStateException.class, s::timesteps);
+    }
+
+    @Test
+    void initNoiseSigmaIsPositive() {
+        float sigma = sd15(20).initNoiseSigma();
+        assertTrue(sigma >= 1.0f && Float.isFinite(sigma), "init noise sigma " + sigma);
+    }
+
+    @Test
+    void sameInputsGiveSameOutputs() {
+        float[] a = exactPredictorLoop(sd15(15), 7);
+        float[] b = exactPredictorLoop(sd15(15), 7);
+        if (deterministic()) {
+            assertArrayEquals(a, b);
+        }
+        // a second run on the same instance must not see history from the first
+        Scheduler reused = sd15(15);
+        float[] first = exactPredictorLoop(reused, 7);
+        reused.setTimesteps(15);
+        float[] second = exactPredictorLoop(reused, 7);
+        if (deterministic()) {
+            assertArrayEquals(first, second);
+        }
+    }
+
+    @Test
+    void exactNoisePredictorConvergesToTarget() {
+        for (int steps : new int[] {10, 25, 50}) {
+            float[] result = exactPredictorLoop(sd15(steps), 0);
+            for (float v : result) {
+                assertEquals(TARGET, v, 1e-3, "steps " + steps);
+            }
+        }
+    }
+
+    @Test
+    void addNoiseAtLastIndexBarelyChangesTheImage() {
+        Scheduler s = sd15(50);
+        int last = s.timesteps().length - 1;
+        float[] x = new float[] {0.5f, -0.25f, 1.0f};
+        float[] noisy = s.addNoise(x, new float[] {1f, -1f, 0.5f}, last);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(x[i], noisy[i], 0.15, "low noise at the final timestep");
+        }
+        float[] veryNoisy = s.addNoise(x, new float[] {1f, -1f, 0.5f}, 0);
+        assertTrue(Math.abs(veryNoisy[0] - x[0]) > 0.3, "high noise at the first timestep");
+    }
+
+    static final float TARGET = 0.37f;
+
+    /**
+     * The built-in test model: for a target x0 it returns eps = (x_in * sqrt(1 + s^2) - x0) / s, with s the
+     * training sigma interpolated at the (possibly fractional) timestep. Start from seeded Gaussian noise.
+     */
+    static float[] exactPredictorLoop(Scheduler s, long seed) {
+        float[] trainingSigmas = new NoiseSchedule(SchedulerConfig.fromJson(SD15_CONFIG)).sigmas();
+        float[] sample = new float[64];
+        new NumpyRandomState(seed).fillGaussian(sample);
+        sample = DiffusersFixtures.scale(sample, s.initNoiseSigma());
+        double[] ts = s.timesteps();
+        for (int i = 0; i < ts.length; i++) {
+            float[] input = s.scaleModelInput(sample, i);
+            double sigma = Numerics.interp(new double[] {ts[i]}, trainingSigmas)[0];
+            float[] eps = new float[input.length];
+            for (int j = 0; j < eps.length; j++) {
+                eps[j] = (float) ((input[j] * Math.sqrt(1 + sigma * sigma) - TARGET) / sigma);
+            }
+            sample = s.step(eps, i, sample);
+        }
+        return sample;
+    }
+}
