@@ -37,6 +37,7 @@ public class DenoisingStage {
     /** SD's latent channels; the VAE maps them to and from RGB at 1/8 of the image size. */
     static final int LATENT_CHANNELS = 4;
     static final int VAE_DOWNSAMPLE = 8;
+    static final String FALLBACK_SCHEDULER = "euler";
 
     @Inject
     PipelineConfig config;
@@ -63,7 +64,7 @@ public class DenoisingStage {
         if (loop == null) {
             synchronized (this) {
                 if (loop == null) {
-                    schedulerConfig = SchedulerConfig.load(models.layout().schedulerConfig());
+                    schedulerConfig = SchedulerConfig.fromJson(models.layout().schedulerConfig());
                     loop = new DenoisingLoop(new UNet(models.unet()));
                 }
             }
@@ -112,8 +113,7 @@ public class DenoisingStage {
         PerImageNoise noise = new PerImageNoise(seeds);
         FloatTensor initial = noise.initialLatents(new long[] {request.numImages(), LATENT_CHANNELS,
                 request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
-        String schedulerName = request.scheduler() != null ? request.scheduler()
-                : Schedulers.nameForClass(schedulerConfig.className());
+        String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
         Scheduler scheduler = createScheduler(schedulerName, noise);
         scheduler.setTimesteps(request.steps());
 
@@ -136,6 +136,11 @@ public class DenoisingStage {
                         .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
                         .setOnnxMs(onnxMs))
                 .build();
+    }
+
+    /** The model's own sampler (scheduler_config.json _class_name); Euler where we do not have that one. */
+    private String defaultScheduler() {
+        return Schedulers.defaultName(schedulerConfig).orElse(FALLBACK_SCHEDULER);
     }
 
     private Scheduler createScheduler(String name, PerImageNoise noise) {
