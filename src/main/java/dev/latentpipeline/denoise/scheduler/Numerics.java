@@ -99,10 +99,6 @@ final class Numerics {
         return (1 - w) * low + w * high;
     }
 
-    static float[] copy(float[] values) {
-        return values.clone();
-    }
-
     static void requireSameLength(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new IllegalArgumentException("length mismatch: " + a.length + " vs " + b.length);

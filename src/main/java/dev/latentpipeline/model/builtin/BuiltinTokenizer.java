@@ -36,10 +36,11 @@ final class BuiltinTokenizer {
         for (String word : words) {
             List<String> symbols = new ArrayList<>();
             for (int i = 0; i < word.length(); i++) {
-                String c = String.valueOf(word.charAt(i));
-                if (!byteSymbols.contains(c) || c.charAt(0) > 0x7f) {
-                    throw new IllegalArgumentException("colour words must be printable ASCII: " + word);
+                // Lower-case ASCII letters are their own byte symbols, so the word's characters are vocabulary entries.
+                if (word.charAt(i) < 'a' || word.charAt(i) > 'z') {
+                    throw new IllegalArgumentException("colour words must be lower-case ASCII letters: " + word);
                 }
+                String c = String.valueOf(word.charAt(i));
                 symbols.add(i == word.length() - 1 ? c + END_OF_WORD : c);
             }
             String prefix = symbols.get(0);

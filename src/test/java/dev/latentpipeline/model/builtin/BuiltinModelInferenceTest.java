@@ -194,6 +194,73 @@ class BuiltinModelInferenceTest {
     }
 
     @Test
+    void eulerSamplingWithGuidanceEndsOnTheDocumentedImage() throws OrtException {
+        // Euler (sigma schedule ending at 0, fractional timesteps) with classifier-free guidance 7.5: the image must be
+        // c_uncond + g (c_cond - c_uncond) per channel before clamping (README); uncond "" is grey, cond is pink.
+        int h = 2;
+        int w = 3;
+        int n = 4 * h * w;
+        float guidance = 7.5f;
+        float[] states = new float[2 * 77 * HIDDEN];
+        float[] grey = {0.5f, 0.5f, 0.5f};
+        float[] pink = {1, 0.75f, 0.75f};
+        System.arraycopy(grey, 0, states, 0, 3);
+        System.arraycopy(pink, 0, states, 77 * HIDDEN, 3);
+        double[] table = sigmaTable();
+        int steps = 7;
+        double[] t = new double[steps];
+        double[] sigma = new double[steps + 1];
+        for (int i = 0; i < steps; i++) {
+            t[i] = 999.0 * (steps - 1 - i) / (steps - 1);  // 999, 832.5, ..., 0
+            sigma[i] = interpolate(table, t[i]);
+        }
+        Random random = new Random(1);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = random.nextGaussian() * sigma[0];
+        }
+        for (int i = 0; i < steps; i++) {
+            float[] input = new float[2 * n];
+            for (int j = 0; j < n; j++) {
+                input[j] = (float) (x[j] / Math.sqrt(sigma[i] * sigma[i] + 1));
+                input[n + j] = input[j];
+            }
+            float[] eps = runUnet(input, 2, h, w, new float[] {(float) t[i]}, states);
+            for (int j = 0; j < n; j++) {
+                double guided = eps[j] + guidance * (eps[n + j] - eps[j]);
+                x[j] += (sigma[i + 1] - sigma[i]) * guided;
+            }
+        }
+        float[] latent = new float[n];
+        for (int j = 0; j < n; j++) {
+            latent[j] = (float) (x[j] / SCALING);
+        }
+        float[] image = runVae(vaeDecoder, "latent_sample", latent, new long[] {1, 4, h, w}, "sample",
+                new long[] {1, 3, 8 * h, 8 * w});
+        for (int c = 0; c < 3; c++) {
+            double want = grey[c] + guidance * (pink[c] - grey[c]);
+            for (int i = 0; i < 64 * h * w; i++) {
+                assertEquals(want, image[c * 64 * h * w + i] / 2 + 0.5, 1e-3, "channel " + c);
+            }
+        }
+    }
+
+    @Test
+    void encodeAndDecodeMatricesAreInverse() {
+        float[][] e = BuiltinModel.latentFromPixel();
+        float[][] d = BuiltinModel.pixelFromLatent();
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+                double sum = 0;
+                for (int k = 0; k < 4; k++) {
+                    sum += d[i][k] * e[k][j];
+                }
+                assertEquals(i == j ? 1 : 0, sum, 0, "(D E)[" + i + "][" + j + "]");
+            }
+        }
+    }
+
+    @Test
     void vaeDecoderMixesWithDAndUpsamplesByEight() throws OrtException {
         float[][] e = BuiltinModel.latentFromPixel();
         float[][] d = BuiltinModel.pixelFromLatent();
