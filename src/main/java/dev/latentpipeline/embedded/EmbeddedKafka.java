@@ -124,7 +124,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                 BrokerLogLevels.quiet();
             }
             boolean temporary = logDir == null;
-            Path dir = temporary ? createTempDir() : createDir(logDir);
+            Path dir = (temporary ? createTempDir() : createDir(logDir)).toAbsolutePath();
             EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker()
                     .withKafkaHost(host)
                     .withKafkaPort(port)
@@ -149,7 +149,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
 
         private void configure(Properties props, Path dir) {
-            props.put("log.dir", dir.toAbsolutePath().toString());
+            props.put("log.dir", dir.toString());
             props.put("num.partitions", Integer.toString(partitions));
             props.put("auto.create.topics.enable", "true");
             props.put("message.max.bytes", Integer.toString(maxMessageBytes));
