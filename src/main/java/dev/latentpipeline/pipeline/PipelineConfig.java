@@ -27,6 +27,8 @@ public interface PipelineConfig {
 
     Events events();
 
+    Topics topics();
+
     Embedded embedded();
 
     interface Model {
@@ -97,6 +99,30 @@ public interface PipelineConfig {
         @WithName("progress-every")
         @WithDefault("1")
         int progressEvery();
+    }
+
+    /**
+     * Topic names (also set per channel in application.properties: mp.messaging.*.topic must agree) and whether
+     * the app creates missing ones. A stage's partition count caps how many of its workers share the load.
+     */
+    interface Topics {
+        @WithDefault("true")
+        boolean create();
+
+        @WithDefault("4")
+        int partitions();
+
+        @WithDefault("sd.requests")
+        String requests();
+
+        @WithDefault("sd.embeddings")
+        String embeddings();
+
+        @WithDefault("sd.latents")
+        String latents();
+
+        @WithDefault("sd.events")
+        String events();
     }
 
     interface Embedded {

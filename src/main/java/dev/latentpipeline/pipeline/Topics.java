@@ -1,0 +1,74 @@
+package dev.latentpipeline.pipeline;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * The pipeline's topics in one place, created at start-up when missing (sd.topics.create). Creating them before
+ * the consumers subscribe matters: a consumer that subscribes to a topic that does not exist yet only notices it
+ * at its next metadata refresh, minutes later.
+ */
+@ApplicationScoped
+public class Topics {
+    private static final Logger LOG = Logger.getLogger(Topics.class);
+    /** Tensor messages: a 1024x1024 request with 8 images carries 8x4x128x128 float32 latents, 2 MiB. */
+    public static final String TENSOR_MAX_MESSAGE_BYTES = Integer.toString(16 * 1024 * 1024 + 256 * 1024);
+
+    @Inject
+    PipelineConfig config;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
+    String bootstrapServers;
+
+    /** After the embedded broker (priority 10), before the messaging connectors (priority 1000). */
+    void create(@Observes @Priority(20) StartupEvent event) {
+        if (!config.topics().create()) {
+            return;
+        }
+        List<NewTopic> wanted = new ArrayList<>();
+        for (String name : List.of(config.topics().requests(), config.topics().embeddings(),
+                config.topics().latents(), config.topics().events())) {
+            NewTopic topic = new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty());
+            if (name.equals(config.topics().embeddings()) || name.equals(config.topics().latents())) {
+                topic.configs(Map.of("max.message.bytes", TENSOR_MAX_MESSAGE_BYTES));
+            }
+            wanted.add(topic);
+        }
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
+            if (missing.isEmpty()) {
+                return;
+            }
+            try {
+                admin.createTopics(missing).all().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                // Another worker starting at the same moment may have created them first.
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+            LOG.infof("Created topics %s with %d partitions", missing.stream().map(NewTopic::name).toList(),
+                    config.topics().partitions());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create the pipeline's topics on " + bootstrapServers
+                    + " (set sd.topics.create=false where topics are managed elsewhere): " + e.getMessage(), e);
+        }
+    }
+}
