@@ -103,21 +103,28 @@ public final class RequestParser {
     private List<PipelineException.FieldError> schemaErrors(JsonNode body) {
         List<PipelineException.FieldError> errors = new ArrayList<>();
         for (ValidationMessage message : schema.validate(body)) {
-            String location = message.getInstanceLocation().toString();
-            String field = location.startsWith("$.") ? location.substring(2) : "";
+            String field = fieldName(message.getInstanceLocation().toString());
             if (field.isEmpty() && message.getProperty() != null) {
                 field = message.getProperty();
             }
             String text = message.getMessage();
             // The validator prefixes its messages with the location; the field is reported on its own.
             int colon = text.indexOf(": ");
-            if (colon >= 0 && text.startsWith("$")) {
+            if (colon >= 0 && (text.startsWith("$") || text.startsWith("/") || text.startsWith(":"))) {
                 text = text.substring(colon + 2);
             }
             errors.add(new PipelineException.FieldError(field.isEmpty() ? "(request)" : field, text));
         }
         errors.sort(Comparator.comparing(PipelineException.FieldError::field));
         return errors;
+    }
+
+    /** "/a/b" (JSON pointer) or "$.a.b" (JSON path) as "a.b"; the root is "". */
+    static String fieldName(String location) {
+        if (location.startsWith("$")) {
+            return location.length() > 2 ? location.substring(2) : "";
+        }
+        return location.startsWith("/") ? location.substring(1).replace('/', '.') : location;
     }
 
     private List<PipelineException.FieldError> limitErrors(GenerationRequest r) {

@@ -2,6 +2,9 @@ package dev.latentpipeline.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.ValidationMessage;
+import dev.latentpipeline.pipeline.ContractSchemas;
 import dev.latentpipeline.testing.RealInfrastructure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,6 +31,8 @@ final class PipelineClient implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer = RealInfrastructure.producer();
     private final KafkaConsumer<String, byte[]> events = RealInfrastructure.consumer();
     private final Map<String, List<JsonNode>> byRequest = new ConcurrentHashMap<>();
+    /** Every event is checked against the published contract as it arrives. */
+    private final JsonSchema eventSchema = ContractSchemas.compile(ContractSchemas.read(ContractSchemas.EVENT));
 
     PipelineClient() {
         events.subscribe(List.of("sd.events"));
@@ -65,6 +71,15 @@ final class PipelineClient implements AutoCloseable {
             for (ConsumerRecord<String, byte[]> record : events.poll(Duration.ofMillis(200))) {
                 try {
                     JsonNode event = JSON.readTree(record.value());
+                    Set<ValidationMessage> violations = eventSchema.validate(event);
+                    if (!violations.isEmpty()) {
+                        throw new AssertionError("event breaks schemas/generation-event.schema.json: " + violations
+                                + " in " + event);
+                    }
+                    if (!record.key().equals(event.get("request_id").asText())) {
+                        throw new AssertionError("event keyed " + record.key() + " is about "
+                                + event.get("request_id"));
+                    }
                     byRequest.computeIfAbsent(event.get("request_id").asText(), k -> new ArrayList<>()).add(event);
                 } catch (IOException e) {
                     throw new UncheckedIOException("an event on sd.events is not JSON", e);

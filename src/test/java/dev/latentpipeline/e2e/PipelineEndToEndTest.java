@@ -105,6 +105,14 @@ class PipelineEndToEndTest {
         assertArrayEquals(expected, meanColor(image), TOLERANCE);
     }
 
+    /**
+     * With SD 1.5's set_alpha_to_one=false, PNDM and DDIM stop one noise level short of clean (as in diffusers):
+     * about 0.029 of the initial noise stays in the latent, so image means scatter by a few 8-bit levels.
+     */
+    private static double toleranceFor(String scheduler) {
+        return scheduler.equals("pndm") || scheduler.equals("ddim") ? 0.015 : TOLERANCE;
+    }
+
     @Test
     void redSquareIsRedWithGuidance() throws IOException {
         String id = newId();
@@ -121,7 +129,13 @@ class PipelineEndToEndTest {
         List<String> types = new ArrayList<>();
         client.eventsOf(id).forEach(e -> types.add(e.get("type").asText()));
         assertEquals(List.of("accepted", "encoding"), types.subList(0, 2));
-        assertEquals(20, types.stream().filter("denoising"::equals).count());
+        // One event per UNet call; PNDM (the model's default) calls it steps + 1 times, as in diffusers.
+        List<JsonNode> progress = client.eventsOf(id).stream()
+                .filter(e -> e.get("type").asText().equals("denoising")).toList();
+        int total = progress.get(0).get("total_steps").asInt();
+        assertTrue(total == 20 || total == 21, "total " + total);
+        assertEquals(total, progress.size());
+        assertEquals(total, progress.get(progress.size() - 1).get("step").asInt());
         assertEquals(List.of("decoding", "completed"), types.subList(types.size() - 2, types.size()));
         List<String> stages = new ArrayList<>();
         done.get("stages").forEach(s -> stages.add(s.get("stage").asText()));
@@ -171,10 +185,10 @@ class PipelineEndToEndTest {
     void everySamplerReachesThePredictedColour(String scheduler) throws IOException {
         String id = newId();
         JsonNode done = generate(id, "{\"prompt\":\"orange cyan\",\"negative_prompt\":\"purple\","
-                + "\"guidance_scale\":2,\"width\":32,\"height\":32,\"steps\":12,\"scheduler\":\"" + scheduler
+                + "\"guidance_scale\":2,\"width\":64,\"height\":64,\"steps\":12,\"scheduler\":\"" + scheduler
                 + "\"}");
-        assertColor(expected(mean(color("orange"), color("cyan")), color("purple"), 2),
-                image(done.get("images").get(0).get("key").asText()));
+        assertArrayEquals(expected(mean(color("orange"), color("cyan")), color("purple"), 2),
+                meanColor(image(done.get("images").get(0).get("key").asText())), toleranceFor(scheduler));
     }
 
     @Test

@@ -1,0 +1,32 @@
+package dev.latentpipeline;
+
+import dev.latentpipeline.bench.Benchmark;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import io.quarkus.runtime.annotations.QuarkusMain;
+import jakarta.inject.Inject;
+import java.util.Arrays;
+
+/**
+ * Entry point. With no arguments the process serves its roles until stopped; {@code bench [options]} starts the
+ * same system, pushes requests through it and prints latency and time-share figures.
+ */
+@QuarkusMain
+public class LatentPipelineMain implements QuarkusApplication {
+
+    @Inject
+    Benchmark benchmark;
+
+    public static void main(String... args) {
+        Quarkus.run(LatentPipelineMain.class, args);
+    }
+
+    @Override
+    public int run(String... args) throws Exception {
+        if (args.length > 0 && args[0].equals("bench")) {
+            return benchmark.run(Arrays.copyOfRange(args, 1, args.length));
+        }
+        Quarkus.waitForExit();
+        return 0;
+    }
+}
