@@ -32,20 +32,30 @@ public class EmbeddedInfrastructure {
     private EmbeddedKafka kafka;
     private EmbeddedS3 s3;
 
-    void start(@Observes @Priority(10) StartupEvent event) throws Exception {
-        String mode = config.embedded().mode().trim().toLowerCase(Locale.ROOT);
-        if (!mode.equals("auto") && !mode.equals("always") && !mode.equals("never")) {
-            throw new IllegalArgumentException("sd.embedded.mode must be auto, always or never, not '" + mode + "'");
+    /** Which embedded servers to start. */
+    record Plan(boolean kafka, boolean s3) {
+        /** auto starts a server only where no endpoint is configured for it; always and never do what they say. */
+        static Plan of(String mode, boolean kafkaConfigured, boolean s3Configured) {
+            return switch (mode.trim().toLowerCase(Locale.ROOT)) {
+                case "auto" -> new Plan(!kafkaConfigured, !s3Configured);
+                case "always" -> new Plan(true, true);
+                case "never" -> new Plan(false, false);
+                default -> throw new IllegalArgumentException(
+                        "sd.embedded.mode must be auto, always or never, not '" + mode + "'");
+            };
         }
-        boolean always = mode.equals("always");
-        boolean auto = mode.equals("auto");
+    }
+
+    void start(@Observes @Priority(10) StartupEvent event) {
+        Plan plan = Plan.of(config.embedded().mode(), bootstrapServers.filter(s -> !s.isBlank()).isPresent(),
+                config.s3().endpoint().filter(s -> !s.isBlank()).isPresent());
         Path data = Path.of(config.embedded().dataDir());
-        if (always || (auto && bootstrapServers.filter(s -> !s.isBlank()).isEmpty())) {
+        if (plan.kafka()) {
             kafka = EmbeddedKafka.builder().port(KAFKA_PORT).logDir(data.resolve("kafka")).start();
             LOG.infof("Started the embedded Kafka broker (KRaft) on %s, data in %s", kafka.bootstrapServers(),
                     data.resolve("kafka").toAbsolutePath());
         }
-        if (always || (auto && config.s3().endpoint().filter(s -> !s.isBlank()).isEmpty())) {
+        if (plan.s3()) {
             s3 = EmbeddedS3.builder().host("127.0.0.1").port(config.embedded().s3Port()).dataDir(data.resolve("s3"))
                     .credentials(config.s3().accessKey(), config.s3().secretKey()).start();
             LOG.infof("Started the embedded S3 server on %s, data in %s", s3.endpoint(),
