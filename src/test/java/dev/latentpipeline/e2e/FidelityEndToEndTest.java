@@ -163,7 +163,7 @@ class FidelityEndToEndTest {
 
     /**
      * DDIM, 10 steps, strength 0.1: one step from t = 1 to abar_final = 1 - beta_0, with zero added noise. The exact
-     * noise prediction makes the result sqrt(a_f) T + k (X - T), k = sqrt((1 - a_f) a_1 / (1 - a_1)) ~ 0.7, in
+     * noise prediction makes the result sqrt(a_f) T + k (X - T), k = sqrt((1 - a_f) a_1 / (1 - a_1)) ~ 0.71, in
      * pixels in [-1, 1] (X init image, T prompt colour): a start one timestep off would give another k.
      */
     @Test
