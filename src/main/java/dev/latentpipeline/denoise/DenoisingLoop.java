@@ -5,9 +5,10 @@ import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.Tensors;
 
 /**
- * The scheduler loop in latent space: start from noise scaled by the scheduler's init_noise_sigma, ask the UNet for
- * the noise at each timestep (with classifier-free guidance when an unconditional embedding is given), and let
- * the scheduler step the latents towards the image.
+ * The scheduler loop in latent space: start from the given latents at a given step (noise scaled by the scheduler's
+ * init_noise_sigma at step 0 for text-to-image, a noised image part-way for img2img: {@link StartLatents}), ask the
+ * UNet for its prediction at each timestep (with classifier-free guidance when an unconditional embedding is given),
+ * and let the scheduler step the latents towards the image.
  */
 public final class DenoisingLoop {
     private final UNet unet;
@@ -24,27 +25,28 @@ public final class DenoisingLoop {
 
     /** What the loop needs besides the model: all images of one request share prompt and schedule. */
     public record Inputs(
-            FloatTensor noise,
+            StartLatents start,
             FloatTensor promptEmbeds,
             FloatTensor negativePromptEmbeds,
             float guidanceScale) {
     }
 
     /**
-     * @param scheduler a scheduler whose timesteps are already set
+     * @param scheduler a scheduler whose timesteps are already set; the listener counts the steps run from the start
      * @return the final latents [n, 4, h, w], or null when the listener stopped the loop
      */
     public FloatTensor run(Inputs inputs, Scheduler scheduler, StepListener listener) {
-        int images = Math.toIntExact(inputs.noise().dim(0));
+        int images = Math.toIntExact(inputs.start().latents().dim(0));
         boolean guided = inputs.negativePromptEmbeds() != null;
         FloatTensor hidden = guided
                 ? Tensors.concat(Tensors.repeat(inputs.negativePromptEmbeds(), images),
                         Tensors.repeat(inputs.promptEmbeds(), images))
                 : Tensors.repeat(inputs.promptEmbeds(), images);
-        long[] shape = inputs.noise().shape();
-        float[] latents = Tensors.scale(inputs.noise(), scheduler.initNoiseSigma()).data();
+        long[] shape = inputs.start().latents().shape();
+        float[] latents = inputs.start().latents().data();
         double[] timesteps = scheduler.timesteps();
-        for (int i = 0; i < timesteps.length; i++) {
+        int first = inputs.start().index();
+        for (int i = first; i < timesteps.length; i++) {
             FloatTensor modelInput = new FloatTensor(shape, scheduler.scaleModelInput(latents, i));
             FloatTensor prediction;
             if (guided) {
@@ -54,7 +56,7 @@ public final class DenoisingLoop {
                 prediction = unet.predict(modelInput, timesteps[i], hidden);
             }
             latents = scheduler.step(prediction.data(), i, latents);
-            if (!listener.afterStep(i + 1, timesteps.length)) {
+            if (!listener.afterStep(i + 1 - first, timesteps.length - first)) {
                 return null;
             }
         }

@@ -16,8 +16,11 @@ import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.ImageStore;
+import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
+import dev.latentpipeline.vae.VaeEncoder;
 import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
@@ -49,8 +52,12 @@ public class DenoisingStage {
     StageOutput output;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    ImageStore store;
 
     private volatile DenoisingLoop loop;
+    private volatile InitialLatents initialLatents;
+    private volatile VaeEncoder vaeEncoder;
     private volatile SchedulerConfig schedulerConfig;
 
     /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
@@ -65,11 +72,24 @@ public class DenoisingStage {
             synchronized (this) {
                 if (loop == null) {
                     schedulerConfig = SchedulerConfig.fromJson(models.layout().schedulerConfig());
+                    initialLatents = new InitialLatents(store, this::vaeEncoder);
                     loop = new DenoisingLoop(new UNet(models.unet()));
                 }
             }
         }
         return loop;
+    }
+
+    /** img2img's encoder is opened on the first img2img request: text-to-image workers never load it. */
+    private VaeEncoder vaeEncoder() {
+        if (vaeEncoder == null) {
+            synchronized (this) {
+                if (vaeEncoder == null) {
+                    vaeEncoder = new VaeEncoder(models.vaeEncoder(), models.layout().vaeScalingFactor());
+                }
+            }
+        }
+        return vaeEncoder;
     }
 
     @Incoming("embeddings")
@@ -82,6 +102,9 @@ public class DenoisingStage {
             output.send(StageOutput.LATENTS, requestId, denoise(message).toByteArray());
         } catch (PipelineException e) {
             fail(requestId, e);
+        } catch (StorageException e) {
+            LOG.errorf(e, "Reading the request's objects failed for %s", requestId);
+            fail(requestId, new PipelineException(ErrorCode.STORAGE_ERROR, e.getMessage(), e));
         } catch (RuntimeException e) {
             LOG.errorf(e, "Denoising failed for %s", requestId);
             fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
@@ -111,15 +134,15 @@ public class DenoisingStage {
             seeds[k] = request.seedOf(k);
         }
         PerImageNoise noise = new PerImageNoise(seeds);
-        FloatTensor initial = noise.initialLatents(new long[] {request.numImages(), LATENT_CHANNELS,
-                request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
         String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
         Scheduler scheduler = createScheduler(schedulerName, noise);
         scheduler.setTimesteps(request.steps());
+        InitialLatents.Prepared start = initialLatents.prepare(request, scheduler, noise, new long[] {
+            request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
 
         int every = Math.max(1, config.events().progressEvery());
         FloatTensor latents = denoisingLoop.run(
-                new DenoisingLoop.Inputs(initial, prompt, negative, (float) request.guidanceScale()),
+                new DenoisingLoop.Inputs(start.start(), prompt, negative, (float) request.guidanceScale()),
                 scheduler,
                 (done, total) -> {
                     if (done % every == 0 || done == total) {
@@ -132,6 +155,7 @@ public class DenoisingStage {
                 .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))
                 .clearTensors()
                 .addTensors(TensorWireCodec.encode("latents", latents))
+                .addAllWarnings(start.warnings())
                 .addStages(StageRecord.newBuilder().setStage(Stages.UNET).setWorker(worker.id())
                         .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
                         .setOnnxMs(onnxMs))

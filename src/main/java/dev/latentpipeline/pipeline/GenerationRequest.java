@@ -20,9 +20,27 @@ public record GenerationRequest(
         @JsonProperty("scheduler") String scheduler,
         @JsonProperty("seed") long seed,
         @JsonProperty("num_images") int numImages,
-        @JsonProperty("callback_url") String callbackUrl) {
+        @JsonProperty("callback_url") String callbackUrl,
+        @JsonProperty("latents") String latents,
+        @JsonProperty("init_image") String initImage,
+        @JsonProperty("strength") Double strength) {
 
     private static final long SEED_RANGE = 1L << 32;
+    /** diffusers' StableDiffusionImg2ImgPipeline default. */
+    public static final double DEFAULT_STRENGTH = 0.8;
+
+    public GenerationRequest {
+        if (initImage != null && strength == null) {
+            strength = DEFAULT_STRENGTH;
+        }
+    }
+
+    /** A text-to-image request from seeded noise. */
+    public GenerationRequest(String id, String prompt, String negativePrompt, int width, int height, int steps,
+            double guidanceScale, String scheduler, long seed, int numImages, String callbackUrl) {
+        this(id, prompt, negativePrompt, width, height, steps, guidanceScale, scheduler, seed, numImages, callbackUrl,
+                null, null, null);
+    }
 
     /** Seed of image k: seed + k, wrapped into numpy's seed range [0, 2^32), so image k is reproducible alone. */
     public long seedOf(int imageIndex) {
@@ -32,7 +50,13 @@ public record GenerationRequest(
     /** The same request, with the sampler the model's default resolved to. */
     public GenerationRequest withScheduler(String name) {
         return new GenerationRequest(id, prompt, negativePrompt, width, height, steps, guidanceScale, name, seed,
-                numImages, callbackUrl);
+                numImages, callbackUrl, latents, initImage, strength);
+    }
+
+    /** img2img: denoising starts from the encoded init image instead of pure noise. */
+    @JsonIgnore
+    public boolean imageToImage() {
+        return initImage != null;
     }
 
     /** Classifier-free guidance needs the unconditional pass only when g > 1. */

@@ -93,6 +93,28 @@ public final class ImageStore {
         });
     }
 
+    /**
+     * The object's bytes, reading at most {@code maxBytes}: for objects named by users (init images, latents).
+     *
+     * @throws IllegalArgumentException when the object is larger
+     */
+    public byte[] get(String key, int maxBytes) {
+        byte[] bytes = call("get", key, () -> {
+            try (InputStream in = client.getObject(GetObjectArgs.builder().bucket(bucket).object(key).build())) {
+                return in.readNBytes(maxBytes + 1);
+            }
+        });
+        if (bytes.length > maxBytes) {
+            throw new IllegalArgumentException("object '" + key + "' is larger than " + maxBytes + " bytes");
+        }
+        return bytes;
+    }
+
+    /** Whether a failed call failed because the object does not exist. */
+    public static boolean isNotFound(StorageException e) {
+        return e.errorCode() != null && NOT_FOUND.contains(e.errorCode());
+    }
+
     public boolean exists(String key) {
         return call("exists", key, () -> {
             try {

@@ -136,18 +136,27 @@ public class DecodingStage {
                 message.getWarningsList());
     }
 
-    /** "parameters" in the form image tools commonly read, plus the full request as JSON. */
+    /**
+     * "parameters" in the form image tools commonly read (A1111's), plus the full request as JSON with the seed this
+     * image used and where its initial noise came from.
+     */
     static Map<String, String> pngText(GenerationRequest request, int index) {
         Map<String, String> text = new LinkedHashMap<>();
         text.put("parameters", request.prompt()
                 + (request.negativePrompt().isEmpty() ? "" : "\nNegative prompt: " + request.negativePrompt())
                 + "\nSteps: " + request.steps() + ", Sampler: " + request.scheduler() + ", CFG scale: " + request.guidanceScale()
-                + ", Seed: " + request.seedOf(index) + ", Size: " + request.width() + "x" + request.height());
+                + ", Seed: " + request.seedOf(index) + ", Size: " + request.width() + "x" + request.height()
+                + (request.imageToImage() ? ", Denoising strength: " + request.strength() + ", Init image: "
+                        + request.initImage() : "")
+                + (request.latents() != null ? ", Latents: " + request.latents() : ""));
         try {
             Map<String, Object> generation = new LinkedHashMap<>();
             generation.put("request", request);
             generation.put("image_index", index);
             generation.put("seed", request.seedOf(index));
+            // Which noise made the image: explicit latents replace the seed's initial noise (image k is slice k).
+            generation.put("initial_noise", request.latents() != null
+                    ? "latents " + request.latents() + "[" + index + "]" : "seed " + request.seedOf(index));
             text.put("latent-pipeline", JSON.writeValueAsString(generation));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);

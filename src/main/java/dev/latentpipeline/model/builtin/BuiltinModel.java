@@ -67,19 +67,71 @@ public final class BuiltinModel {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 1) {
-            System.err.println("usage: BuiltinModel <output folder>");
+        if (args.length < 1) {
+            System.err.println("usage: BuiltinModel <output folder> [fp16] [v-prediction] [latent-parameters]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
-        writeTo(dir);
-        System.out.println("built-in model written to " + dir.toAbsolutePath());
+        Variant variant = Variant.STANDARD;
+        for (int i = 1; i < args.length; i++) {
+            variant = switch (args[i]) {
+                case "fp16" -> variant.withPrecision(Precision.FP16);
+                case "v-prediction" -> variant.withVPrediction();
+                case "latent-parameters" -> variant.withLatentParameters();
+                default -> throw new IllegalArgumentException("unknown variant option " + args[i]);
+            };
+        }
+        writeTo(dir, variant);
+        System.out.println("built-in model " + variant + " written to " + dir.toAbsolutePath());
     }
+
+    /** Element type of the models' float inputs and outputs. */
+    public enum Precision { FP32, FP16 }
+
+    /**
+     * Which form of the model to write. The colour behaviour is the same in all of them.
+     *
+     * @param precision FP16: float inputs and outputs declared float16, as {@code --fp16} exports
+     * @param vPrediction the UNet predicts v (SD 2.x) and scheduler_config.json says prediction_type v_prediction;
+     *        the tokenizer pads with "!" as SD 2.x's does
+     * @param latentParameters the VAE encoder outputs optimum's latent_parameters (mean, log-variance) instead of
+     *        a latent_sample
+     */
+    public record Variant(Precision precision, boolean vPrediction, boolean latentParameters) {
+        public static final Variant STANDARD = new Variant(Precision.FP32, false, false);
+
+        public Variant withPrecision(Precision p) {
+            return new Variant(p, vPrediction, latentParameters);
+        }
+
+        public Variant withVPrediction() {
+            return new Variant(precision, true, latentParameters);
+        }
+
+        public Variant withLatentParameters() {
+            return new Variant(precision, vPrediction, true);
+        }
+    }
+
+    /** The latent_parameters encoder's log-variance: std 0.05 in the unscaled latent, small but visible. */
+    public static final float ENCODER_LOG_VARIANCE = (float) (2 * Math.log(0.05));
+    /** SD 2.x's tokenizer pads with "!" (id 0) instead of the end-of-text token. */
+    static final String SD2_PAD_TOKEN = "!";
 
     /** Writes the complete model set into {@code dir} (created if missing; existing files are overwritten). */
     public static void writeTo(Path dir) throws IOException {
+        writeTo(dir, Variant.STANDARD);
+    }
+
+    public static void writeTo(Path dir, Precision precision) throws IOException {
+        writeTo(dir, Variant.STANDARD.withPrecision(precision));
+    }
+
+    public static void writeTo(Path dir, Variant variant) throws IOException {
         BuiltinTokenizer tokenizer = BuiltinTokenizer.create(BuiltinColors.COLORS.keySet());
-        writeTokenizer(dir.resolve("tokenizer"), tokenizer);
+        writeTokenizer(dir.resolve("tokenizer"), tokenizer,
+                variant.vPrediction() ? SD2_PAD_TOKEN : BuiltinTokenizer.EOS);
+        boolean fp16 = variant.precision() == Precision.FP16;
 
         List<Long> ids = new ArrayList<>();
         List<float[]> rgb = new ArrayList<>();
@@ -87,17 +139,22 @@ public final class BuiltinModel {
             ids.add((long) tokenizer.id(word + BuiltinTokenizer.END_OF_WORD));
             rgb.add(new float[] {c.r(), c.g(), c.b()});
         });
-        write(dir.resolve("text_encoder/model.onnx"), TextEncoderGraph.build(
+        write(dir.resolve("text_encoder/model.onnx"), fp16, TextEncoderGraph.build(
                 ids.stream().mapToLong(Long::longValue).toArray(), rgb.toArray(float[][]::new),
                 BuiltinColors.NO_COLOR, HIDDEN_SIZE, MAX_LENGTH));
-        write(dir.resolve("unet/model.onnx"),
-                UnetGraph.build(ENCODE, VAE_SCALING_FACTOR, NoiseSchedule.sigmas(), HIDDEN_SIZE, MAX_LENGTH));
-        write(dir.resolve("vae_decoder/model.onnx"), VaeGraphs.decoder(DECODE));
-        write(dir.resolve("vae_encoder/model.onnx"), VaeGraphs.encoder(ENCODE));
-        writeConfigs(dir, tokenizer.vocab().size());
+        write(dir.resolve("unet/model.onnx"), fp16, UnetGraph.build(ENCODE, VAE_SCALING_FACTOR, NoiseSchedule.sigmas(),
+                HIDDEN_SIZE, MAX_LENGTH, variant.vPrediction()));
+        write(dir.resolve("vae_decoder/model.onnx"), fp16, VaeGraphs.decoder(DECODE));
+        write(dir.resolve("vae_encoder/model.onnx"), fp16, variant.latentParameters()
+                ? VaeGraphs.encoderParameters(ENCODE, ENCODER_LOG_VARIANCE) : VaeGraphs.encoder(ENCODE));
+        writeConfigs(dir, tokenizer.vocab().size(), variant.vPrediction() ? "v_prediction" : "epsilon");
     }
 
-    private static void writeTokenizer(Path dir, BuiltinTokenizer tokenizer) throws IOException {
+    private static void write(Path file, boolean fp16, ModelProto model) throws IOException {
+        write(file, fp16 ? Fp16Edges.convert(model) : model);
+    }
+
+    private static void writeTokenizer(Path dir, BuiltinTokenizer tokenizer, String pad) throws IOException {
         Files.createDirectories(dir);
         // vocab.json on one line, as CLIP's is.
         write(dir.resolve("vocab.json"), new ObjectMapper().writeValueAsString(tokenizer.vocab()) + "\n");
@@ -105,7 +162,7 @@ public final class BuiltinModel {
         Map<String, Object> special = new LinkedHashMap<>();
         special.put("bos_token", BuiltinTokenizer.BOS);
         special.put("eos_token", BuiltinTokenizer.EOS);
-        special.put("pad_token", BuiltinTokenizer.EOS);
+        special.put("pad_token", pad);
         special.put("unk_token", BuiltinTokenizer.EOS);
         writeJson(dir.resolve("special_tokens_map.json"), special);
         Map<String, Object> config = new LinkedHashMap<>();
@@ -116,13 +173,13 @@ public final class BuiltinModel {
         config.put("eos_token", BuiltinTokenizer.EOS);
         config.put("errors", "replace");
         config.put("model_max_length", MAX_LENGTH);
-        config.put("pad_token", BuiltinTokenizer.EOS);
+        config.put("pad_token", pad);
         config.put("tokenizer_class", "CLIPTokenizer");
         config.put("unk_token", BuiltinTokenizer.EOS);
         writeJson(dir.resolve("tokenizer_config.json"), config);
     }
 
-    private static void writeConfigs(Path dir, int vocabSize) throws IOException {
+    private static void writeConfigs(Path dir, int vocabSize, String predictionType) throws IOException {
         Map<String, Object> index = new LinkedHashMap<>();
         index.put("_class_name", "OnnxStableDiffusionPipeline");
         index.put("_diffusers_version", DIFFUSERS_VERSION);
@@ -145,7 +202,7 @@ public final class BuiltinModel {
         scheduler.put("beta_start", NoiseSchedule.BETA_START);
         scheduler.put("clip_sample", false);
         scheduler.put("num_train_timesteps", NoiseSchedule.TRAIN_TIMESTEPS);
-        scheduler.put("prediction_type", "epsilon");
+        scheduler.put("prediction_type", predictionType);
         scheduler.put("set_alpha_to_one", false);
         scheduler.put("skip_prk_steps", true);
         scheduler.put("steps_offset", 1);

@@ -16,6 +16,15 @@ final class UnetGraph {
     }
 
     static ModelProto build(float[][] encode, float scaling, float[] sigmas, int hidden, int length) {
+        return build(encode, scaling, sigmas, hidden, length, false);
+    }
+
+    /**
+     * @param vPrediction output v = sqrt(abar) eps - sqrt(1 - abar) x0 = (eps - sigma x0) / sqrt(1 + sigma^2)
+     *        instead of eps, as SD 2.x's v-prediction models do
+     */
+    static ModelProto build(float[][] encode, float scaling, float[] sigmas, int hidden, int length,
+            boolean vPrediction) {
         // x0 = v . (scaling E)^T as a [3, 4] right-hand matrix, scaled in double before rounding to float.
         float[] x0FromV = new float[3 * 4];
         for (int ch = 0; ch < 4; ch++) {
@@ -49,6 +58,11 @@ final class UnetGraph {
         String inputScale = g.op("Sqrt", g.op("Add", g.op("Mul", sigma, sigma), "one"));
 
         String eps = g.op("Div", g.op("Sub", g.op("Mul", "sample", inputScale), x0), sigma);
+        if (vPrediction) {
+            String velocity = g.op("Div", g.op("Sub", eps, g.op("Mul", sigma, x0)), inputScale);
+            g.output(velocity, "out_sample", DataType.FLOAT, "batch", 4, "latent_height", "latent_width");
+            return g.toModel("Built-in tiny UNet: exact v-prediction towards the prompt colour's latent.");
+        }
         g.output(eps, "out_sample", DataType.FLOAT, "batch", 4, "latent_height", "latent_width");
         return g.toModel("Built-in tiny UNet: exact noise prediction towards the prompt colour's latent.");
     }

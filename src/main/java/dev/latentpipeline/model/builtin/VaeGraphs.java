@@ -45,6 +45,24 @@ final class VaeGraphs {
         return g.toModel("Built-in tiny VAE encoder: 8x8 average pooling, then 1x1 conv with E (unscaled latent).");
     }
 
+    /**
+     * The optimum-style encoder: {@code latent_parameters} [batch, 8, h, w], the mean (as {@link #encoder}) and a
+     * constant log-variance concatenated on the channel axis; the pipeline samples mean + exp(logvar / 2) noise.
+     */
+    static ModelProto encoderParameters(float[][] encode, float logVariance) {
+        OnnxGraph g = new OnnxGraph("builtin_vae_encoder_parameters");
+        g.input("sample", DataType.FLOAT, "batch", 3, "height", "width");
+        String pooled = g.op("AveragePool",
+                new AttributeProto[] {intsAttr("kernel_shape", FACTOR, FACTOR), intsAttr("strides", FACTOR, FACTOR)},
+                "sample");
+        String mean = g.op("Conv", pooled, g.floats("encode", new long[] {4, 3, 1, 1}, flatten(encode)));
+        // logvar = 0 * mean + c keeps the mean's shape without a Shape/Expand pair.
+        String logVar = g.op("Add", g.op("Mul", mean, g.scalar("zero", 0f)), g.scalar("log_variance", logVariance));
+        String parameters = g.op("Concat", OnnxGraph.intAttr("axis", 1), mean, logVar);
+        g.output(parameters, "latent_parameters", DataType.FLOAT, "batch", 8, "latent_height", "latent_width");
+        return g.toModel("Built-in tiny VAE encoder: mean and log-variance (optimum's latent_parameters form).");
+    }
+
     private static float[] flatten(float[][] m) {
         float[] out = new float[m.length * m[0].length];
         for (int i = 0; i < m.length; i++) {
