@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BuiltinVariantsTest {
     private static final double TOLERANCE = 2.5 / 255;
-    /** With set_alpha_to_one=false PNDM and DDIM keep ~0.029 of the start noise (README-builtin-model.md). */
+    /** With set_alpha_to_one=false PNDM and DDIM keep ~0.029 of the start noise (README, "The built-in model"). */
     private static final double RESIDUAL_TOLERANCE = 0.015;
 
     enum Kind { FP32, FP16, V_PREDICTION, V_PREDICTION_FP16, LATENT_PARAMETERS }

@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Explicit initial latents and img2img through the whole pipeline (real broker, real S3 server, built-in model).
- * Expected images follow from the built-in model's exact noise prediction (README-builtin-model.md): samplers that
+ * Expected images follow from the built-in model's exact noise prediction (README, "The built-in model"): samplers that
  * end at sigma 0 land on the prompt colour from any start; DDIM with SD 1.5's set_alpha_to_one=false stops at
  * abar = 1 - beta_0 and keeps a known share of where it started, which makes img2img's start step visible.
  */

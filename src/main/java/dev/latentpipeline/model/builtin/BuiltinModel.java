@@ -19,7 +19,7 @@ import java.util.Map;
 /**
  * Writes the built-in tiny Stable Diffusion model: the standard ONNX export layout (model_index.json, scheduler/,
  * tokenizer/, text_encoder/, unet/, vae_decoder/, vae_encoder/) with models whose right answer is known exactly: a
- * prompt's colour words decide a flat colour image (see README-builtin-model.md). Output is byte-identical on every run.
+ * prompt's colour words decide a flat colour image (see the README, "The built-in model"). Output is byte-identical on every run.
  */
 public final class BuiltinModel {
     /** Width of the text encoder's hidden states (encoder_hidden_states' last dim). */
