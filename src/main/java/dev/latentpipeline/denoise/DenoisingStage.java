@@ -20,7 +20,7 @@ import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
-import dev.latentpipeline.vae.VaeEncoder;
+import dev.latentpipeline.denoise.img2img.VaeEncoder;
 import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;

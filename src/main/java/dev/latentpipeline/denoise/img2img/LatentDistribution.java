@@ -1,4 +1,4 @@
-package dev.latentpipeline.vae;
+package dev.latentpipeline.denoise.img2img;
 
 import dev.latentpipeline.tensor.FloatTensor;
 

@@ -1,4 +1,4 @@
-package dev.latentpipeline.vae;
+package dev.latentpipeline.denoise.img2img;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
