@@ -182,7 +182,7 @@ class BuiltinVariantsTest {
         assertEquals(PIPELINES.get(Kind.FP32).tokenizer().eosId(), PIPELINES.get(Kind.FP32).tokenizer().padId());
     }
 
-    /** The number docs/fidelity.md states: the largest 8-bit difference between fp16 and fp32 images. */
+    /** The number the README states (fp16 exports): the largest 8-bit difference between fp16 and fp32 images. */
     @Test
     void fp16StaysWithinOneLevelOfFp32() {
         // pink purple = (0.75, 0.375, 0.625) guided from grey at 1.5: (0.875, 0.3125, 0.6875), nothing clamped.
