@@ -9,8 +9,8 @@ import java.lang.annotation.Target;
 
 /**
  * Marks a stage's message handler: the call is timed and counted in flight (StageMetrics) and runs inside a span
- * whose parent is the trace context the upstream stage put in the Kafka record's headers, so everything the
- * handler sends downstream belongs to the same trace.
+ * of the request's trace (the one the upstream stage's Kafka headers carried), named after the stage and tagged
+ * with the request id and worker.
  */
 @InterceptorBinding
 @Retention(RetentionPolicy.RUNTIME)

@@ -5,7 +5,6 @@ import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.quarkus.arc.ArcInvocationContext;
 import jakarta.annotation.Priority;
@@ -33,13 +32,9 @@ public class StageObservedInterceptor {
     Object observe(InvocationContext invocation) throws Exception {
         String stage = ArcInvocationContext.findIterceptorBinding(invocation, StageObserved.class).value();
         ConsumerRecord<?, ?> record = record(invocation.getParameters());
-        Context parent = Context.current();
-        if (record != null) {
-            // The connector's own consumer span is not current on the worker thread; the headers carry the trace.
-            parent = telemetry.getPropagators().getTextMapPropagator()
-                    .extract(parent, record.headers(), KafkaHeadersGetter.INSTANCE);
-        }
-        Span span = telemetry.getTracer(INSTRUMENTATION).spanBuilder(stage + " process").setParent(parent)
+        // The Kafka connector has already made its consumer span current, its parent taken from the record's
+        // traceparent header; the connector's producer span for what the handler sends is a child of this one.
+        Span span = telemetry.getTracer(INSTRUMENTATION).spanBuilder(stage + " process")
                 .setSpanKind(SpanKind.INTERNAL)
                 .setAttribute("sd.stage", stage)
                 .setAttribute("sd.worker", worker.id())
