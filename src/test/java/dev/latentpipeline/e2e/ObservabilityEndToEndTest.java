@@ -132,10 +132,11 @@ class ObservabilityEndToEndTest {
         String firstTrace = awaitOneTraceOverStages(first);
         String secondTrace = awaitOneTraceOverStages(second);
         assertNotEquals(firstTrace, secondTrace, "two requests must be two traces");
-        // The hand-offs between stages are in the trace too: the connector's spans for the tensor topics.
+        // The hand-offs are in the trace too: the connector's spans for every topic the request passes through.
         Set<String> spanNames = spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(firstTrace))
                 .map(SpanData::getName).collect(Collectors.toSet());
-        assertTrue(spanNames.contains("sd.embeddings publish") && spanNames.contains("sd.latents publish"),
+        assertTrue(spanNames.containsAll(Set.of("sd.requests receive", "sd.embeddings publish",
+                "sd.embeddings receive", "sd.latents publish", "sd.latents receive", "sd.events publish")),
                 () -> "spans of the trace: " + spanNames);
     }
 
