@@ -4,6 +4,7 @@ import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.observability.StageObserved;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -92,6 +93,7 @@ public class DenoisingStage {
         return vaeEncoder;
     }
 
+    @StageObserved(Stages.UNET)
     @Incoming("embeddings")
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
@@ -91,6 +92,11 @@ public class ModelRepository {
 
     private OnnxModel model(String name, Function<ModelLayout, Path> file) {
         return open.computeIfAbsent(name, n -> runtime().open(n, file.apply(layout())));
+    }
+
+    /** Names of the models opened so far (text_encoder, unet, vae_decoder, vae_encoder), for readiness. */
+    public Set<String> openModels() {
+        return Set.copyOf(open.keySet());
     }
 
     /** Nanoseconds spent inside ONNX Runtime by all open models. */

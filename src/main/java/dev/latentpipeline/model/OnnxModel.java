@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.latentpipeline.tensor.Float16;
 import dev.latentpipeline.tensor.FloatTensor;
+import io.micrometer.core.instrument.Metrics;
+import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -19,6 +21,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -33,6 +36,8 @@ public final class OnnxModel implements AutoCloseable {
     private final Map<String, TensorInfo> inputs;
     private final Map<String, TensorInfo> outputs;
     private final AtomicLong nanosInside = new AtomicLong();
+    /** sd_onnx_duration_seconds{model}: Quarkus adds its registries (Prometheus) to Micrometer's global one. */
+    private final Timer onnxTimer;
 
     OnnxModel(String name, OrtEnvironment env, OrtSession session) throws OrtException {
         this.name = name;
@@ -40,6 +45,9 @@ public final class OnnxModel implements AutoCloseable {
         this.session = session;
         this.inputs = tensorInfos(session.getInputInfo());
         this.outputs = tensorInfos(session.getOutputInfo());
+        this.onnxTimer = Timer.builder("sd.onnx.duration").tag("model", name)
+                .description("Time inside ONNX Runtime per session run").publishPercentileHistogram()
+                .register(Metrics.globalRegistry);
     }
 
     private Map<String, TensorInfo> tensorInfos(Map<String, NodeInfo> nodes) {
@@ -102,7 +110,9 @@ public final class OnnxModel implements AutoCloseable {
             }
             long start = System.nanoTime();
             try (OrtSession.Result result = session.run(onnxFeeds)) {
-                nanosInside.addAndGet(System.nanoTime() - start);
+                long elapsed = System.nanoTime() - start;
+                nanosInside.addAndGet(elapsed);
+                onnxTimer.record(elapsed, TimeUnit.NANOSECONDS);
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> entry : result) {
                     out.put(entry.getKey(), toFloat(entry.getKey(), entry.getValue()));

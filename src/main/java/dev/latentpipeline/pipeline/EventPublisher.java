@@ -2,6 +2,7 @@ package dev.latentpipeline.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latentpipeline.observability.StageMetrics;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,11 +21,17 @@ public class EventPublisher {
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
+    StageMetrics metrics;
+
+    @Inject
     @Channel("events")
     MutinyEmitter<String> emitter;
 
     /** Sends and waits for the broker's acknowledgement: for events a request's state depends on. */
     public void publish(GenerationEvent event) {
+        if (GenerationEvent.FAILED.equals(event.type())) {
+            metrics.failed(event.stage(), event.error() == null ? null : event.error().code());
+        }
         emitter.sendMessage(message(event)).await().atMost(SEND_TIMEOUT);
     }
 

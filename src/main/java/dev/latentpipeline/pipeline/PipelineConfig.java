@@ -112,6 +112,16 @@ public interface PipelineConfig {
         @WithDefault("4")
         int partitions();
 
+        /** retention.ms of sd.requests and sd.events: how long a stopped stage or a late reader can catch up. */
+        @WithName("retention-ms")
+        @WithDefault("604800000")
+        long retentionMs();
+
+        /** retention.ms of the tensor topics (sd.embeddings, sd.latents): large, and useless once consumed. */
+        @WithName("tensor-retention-ms")
+        @WithDefault("86400000")
+        long tensorRetentionMs();
+
         @WithDefault("sd.requests")
         String requests();
 

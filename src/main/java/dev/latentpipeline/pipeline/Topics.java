@@ -36,6 +36,19 @@ public class Topics {
     @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
     String bootstrapServers;
 
+    /**
+     * Topic-level settings: tensor topics take large messages and keep them briefly; requests and events keep the
+     * default delete policy (no compaction: every event of a request matters, not just its last).
+     */
+    public static Map<String, String> configs(PipelineConfig.Topics topics, String name) {
+        boolean tensors = name.equals(topics.embeddings()) || name.equals(topics.latents());
+        if (tensors) {
+            return Map.of("max.message.bytes", TENSOR_MAX_MESSAGE_BYTES,
+                    "retention.ms", Long.toString(topics.tensorRetentionMs()));
+        }
+        return Map.of("retention.ms", Long.toString(topics.retentionMs()));
+    }
+
     /** After the embedded broker (priority 10), before the messaging connectors (priority 1000). */
     void create(@Observes @Priority(20) StartupEvent event) {
         if (!config.topics().create()) {
@@ -45,9 +58,7 @@ public class Topics {
         for (String name : List.of(config.topics().requests(), config.topics().embeddings(),
                 config.topics().latents(), config.topics().events())) {
             NewTopic topic = new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty());
-            if (name.equals(config.topics().embeddings()) || name.equals(config.topics().latents())) {
-                topic.configs(Map.of("max.message.bytes", TENSOR_MAX_MESSAGE_BYTES));
-            }
+            topic.configs(configs(config.topics(), name));
             wanted.add(topic);
         }
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {

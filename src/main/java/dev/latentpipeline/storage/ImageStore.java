@@ -69,6 +69,11 @@ public final class ImageStore {
         });
     }
 
+    /** Whether the bucket exists (a cheap round trip: the storage readiness check). */
+    public boolean bucketExists() {
+        return call("bucketExists", null, () -> client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build()));
+    }
+
     public void put(String key, byte[] bytes, String contentType, Map<String, String> userMetadata) {
         call("put", key, () -> {
             PutObjectArgs.Builder args = PutObjectArgs.builder()

@@ -1,6 +1,7 @@
 package dev.latentpipeline.text;
 
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.observability.StageObserved;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -69,6 +70,7 @@ public class TextEncodingStage {
         return encoder;
     }
 
+    @StageObserved(Stages.TEXT_ENCODER)
     @Incoming("requests")
     @Blocking
     public void onRequest(ConsumerRecord<String, byte[]> record) {

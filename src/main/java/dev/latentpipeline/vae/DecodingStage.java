@@ -3,6 +3,7 @@ package dev.latentpipeline.vae;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.observability.StageObserved;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -75,6 +76,7 @@ public class DecodingStage {
         return decoder;
     }
 
+    @StageObserved(Stages.VAE)
     @Incoming("latents")
     @Blocking
     public void onLatents(ConsumerRecord<String, byte[]> record) {
