@@ -60,6 +60,8 @@ public class GenerationsResource {
     PipelineConfig config;
     @Inject
     ApiKeyFilter auth;
+    @Inject
+    ApiConfig api;
 
     @POST
     @Consumes(MediaType.WILDCARD)
@@ -166,7 +168,7 @@ public class GenerationsResource {
                 .orElseThrow(() -> ApiException.notFound("generation " + id + " has no image " + n));
         if (redirect) {
             return Response.temporaryRedirect(URI.create(images.presignedGetUrl(image.key(),
-                    views.api.presignTtl()))).build();
+                    api.presignTtl()))).build();
         }
         return Response.ok(images.get(image.key()), "image/png")
                 .header("Cache-Control", "private, max-age=86400, immutable").build();
@@ -214,7 +216,7 @@ public class GenerationsResource {
         }
         if (!store.ready()) {
             throw new ApiException(503, "starting", "the gateway is still reading the job log", List.of(),
-                    views.api.retryAfter());
+                    api.retryAfter());
         }
         return store.get(id).orElseThrow(() -> ApiException.notFound("no generation with id " + id));
     }
