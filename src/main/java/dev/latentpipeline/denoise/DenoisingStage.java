@@ -5,10 +5,12 @@ import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageObserved;
+import dev.latentpipeline.pipeline.CancellationRegistry;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.JobCancelledException;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestParser;
@@ -55,6 +57,8 @@ public class DenoisingStage {
     WorkerIdentity worker;
     @Inject
     ImageStore store;
+    @Inject
+    CancellationRegistry cancellations;
 
     private volatile DenoisingLoop loop;
     private volatile InitialLatents initialLatents;
@@ -102,6 +106,8 @@ public class DenoisingStage {
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
             output.send(StageOutput.LATENTS, requestId, denoise(message).toByteArray());
+        } catch (JobCancelledException e) {
+            events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.UNET, e.step(), e.totalSteps()));
         } catch (PipelineException e) {
             fail(requestId, e);
         } catch (StorageException e) {
@@ -126,6 +132,9 @@ public class DenoisingStage {
         DenoisingLoop denoisingLoop = loop();
         long onnxBefore = models.unet().nanosInside();
         GenerationRequest request = StageMessages.request(message);
+        if (cancellations.isCancelled(request.id())) {
+            throw new JobCancelledException(0, null);
+        }
         FloatTensor prompt = StageMessages.tensor(message, "prompt_embeds");
         FloatTensor negative = request.guided() ? StageMessages.tensor(message, "negative_prompt_embeds") : null;
         if (prompt == null || (request.guided() && negative == null)) {
@@ -143,15 +152,22 @@ public class DenoisingStage {
             request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
 
         int every = Math.max(1, config.events().progressEvery());
+        int[] reached = {0, 0};
         FloatTensor latents = denoisingLoop.run(
                 new DenoisingLoop.Inputs(start.start(), prompt, negative, (float) request.guidanceScale()),
                 scheduler,
                 (done, total) -> {
+                    reached[0] = done;
+                    reached[1] = total;
                     if (done % every == 0 || done == total) {
                         events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
                     }
-                    return true;
+                    // A cancelled request stops here, within one step of the cancel command reaching this worker.
+                    return !cancellations.isCancelled(request.id());
                 });
+        if (latents == null) {
+            throw new JobCancelledException(reached[0], reached[1]);
+        }
         long onnxMs = (models.unet().nanosInside() - onnxBefore) / 1_000_000;
         return message.toBuilder()
                 .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))

@@ -30,6 +30,7 @@ public class ModelsReadiness implements HealthCheck {
             case TEXT_ENCODER -> List.of("text_encoder");
             case UNET -> List.of("unet");
             case VAE -> List.of("vae_decoder");
+            case GATEWAY -> List.of();
         };
     }
 

@@ -22,12 +22,19 @@ public record GenerationEvent(
         @JsonProperty("warnings") List<String> warnings,
         @JsonProperty("error") Error error) {
 
+    public static final String QUEUED = "queued";
     public static final String ACCEPTED = "accepted";
     public static final String ENCODING = "encoding";
     public static final String DENOISING = "denoising";
     public static final String DECODING = "decoding";
     public static final String COMPLETED = "completed";
     public static final String FAILED = "failed";
+    public static final String CANCELLED = "cancelled";
+
+    /** completed, failed and cancelled end a request; nothing follows them. */
+    public static boolean isTerminal(String type) {
+        return COMPLETED.equals(type) || FAILED.equals(type) || CANCELLED.equals(type);
+    }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record StoredImage(
@@ -63,6 +70,21 @@ public record GenerationEvent(
         GenerationEvent e = of(request.id(), ACCEPTED, worker, Stages.TEXT_ENCODER);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, request, null, null, null, null,
                 null, null, null);
+    }
+
+    /** The gateway took the request over HTTP and published it to sd.requests. */
+    public static GenerationEvent queued(GenerationRequest request, String worker) {
+        GenerationEvent e = of(request.id(), QUEUED, worker, Stages.GATEWAY);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, request, null, null, null, null,
+                null, null, null);
+    }
+
+    /** A stage stopped or skipped a cancelled request; step/total_steps say how far denoising got, when it ran. */
+    public static GenerationEvent cancelled(String requestId, String worker, String stage, Integer step,
+            Integer totalSteps) {
+        GenerationEvent e = of(requestId, CANCELLED, worker, stage);
+        return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, step, totalSteps, null,
+                null, null, null, null);
     }
 
     public static GenerationEvent stageStarted(String requestId, String type, String worker, String stage) {

@@ -133,6 +133,20 @@ public interface PipelineConfig {
 
         @WithDefault("sd.events")
         String events();
+
+        /** Cancel commands, compacted, keyed by request id; every stage worker reads it from the beginning. */
+        @WithDefault("sd.control")
+        String control();
+
+        /** Webhook outcomes (delivered / dead), compacted, keyed by request id: what a restarted gateway skips. */
+        @WithName("webhook-deliveries")
+        @WithDefault("sd.webhook-deliveries")
+        String webhookDeliveries();
+
+        /** Webhooks that were never acknowledged within the retry window. */
+        @WithName("webhook-dead-letters")
+        @WithDefault("sd.webhooks.dead")
+        String webhookDeadLetters();
     }
 
     interface Embedded {

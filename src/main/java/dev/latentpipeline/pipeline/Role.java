@@ -8,7 +8,9 @@ import java.util.Set;
 public enum Role {
     TEXT_ENCODER("text-encoder", "requests"),
     UNET("unet", "embeddings"),
-    VAE("vae", "latents");
+    VAE("vae", "latents"),
+    /** The HTTP front door: it reads sd.events with its own consumers, so it has no stage channel to switch. */
+    GATEWAY("gateway", null);
 
     private final String configName;
     private final String incomingChannel;
@@ -22,9 +24,14 @@ public enum Role {
         return configName;
     }
 
-    /** The channel this role consumes; it is switched off in processes that do not run the role. */
+    /** The channel this role consumes (null: none); it is switched off in processes that do not run the role. */
     public String incomingChannel() {
         return incomingChannel;
+    }
+
+    /** True for the roles that run a pipeline stage (and so must honour cancellations). */
+    public boolean isStage() {
+        return incomingChannel != null;
     }
 
     /** Parses "all" or a comma-separated list such as "text-encoder,vae". */
@@ -47,12 +54,12 @@ public enum Role {
             }
             if (match == null) {
                 throw new IllegalArgumentException("unknown role '" + part.trim()
-                        + "' in sd.roles; use all, text-encoder, unet or vae (comma-separated)");
+                        + "' in sd.roles; use all, text-encoder, unet, vae or gateway (comma-separated)");
             }
             roles.add(match);
         }
         if (roles.isEmpty()) {
-            throw new IllegalArgumentException("sd.roles is empty; use all, text-encoder, unet or vae");
+            throw new IllegalArgumentException("sd.roles is empty; use all, text-encoder, unet, vae or gateway");
         }
         return roles;
     }

@@ -26,6 +26,9 @@ public class RoleChannelsConfigSourceFactory implements ConfigSourceFactory {
         Set<Role> roles = Role.parse(value);
         Map<String, String> switches = new HashMap<>();
         for (Role role : Role.values()) {
+            if (!role.isStage()) {
+                continue;
+            }
             switches.put("mp.messaging.incoming." + role.incomingChannel() + ".enabled",
                     Boolean.toString(roles.contains(role)));
         }

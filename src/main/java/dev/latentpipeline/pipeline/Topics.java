@@ -61,6 +61,13 @@ public class Topics {
             topic.configs(configs(config.topics(), name));
             wanted.add(topic);
         }
+        // Keyed state (one record per request id is all that matters): compaction keeps these small.
+        for (String name : List.of(config.topics().control(), config.topics().webhookDeliveries())) {
+            wanted.add(new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty())
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        wanted.add(new NewTopic(config.topics().webhookDeadLetters(), Optional.of(config.topics().partitions()),
+                Optional.empty()));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();

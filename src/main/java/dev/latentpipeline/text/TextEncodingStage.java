@@ -2,6 +2,7 @@ package dev.latentpipeline.text;
 
 import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageObserved;
+import dev.latentpipeline.pipeline.CancellationRegistry;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -46,6 +47,8 @@ public class TextEncodingStage {
     StageOutput output;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    CancellationRegistry cancellations;
 
     private volatile RequestParser parser;
     private volatile TextEncoder encoder;
@@ -87,6 +90,10 @@ public class TextEncodingStage {
             return;
         }
         GenerationRequest request = ((RequestParser.Accepted) outcome).request();
+        if (cancellations.isCancelled(request.id())) {
+            events.publish(GenerationEvent.cancelled(request.id(), worker.id(), Stages.TEXT_ENCODER, null, null));
+            return;
+        }
         try {
             events.publish(GenerationEvent.accepted(request, worker.id()));
             events.publish(GenerationEvent.stageStarted(request.id(), GenerationEvent.ENCODING, worker.id(),

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageObserved;
+import dev.latentpipeline.pipeline.CancellationRegistry;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -54,6 +55,8 @@ public class DecodingStage {
     ImageStore store;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    CancellationRegistry cancellations;
 
     private volatile VaeDecoder decoder;
 
@@ -84,6 +87,10 @@ public class DecodingStage {
         try {
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
+            if (cancellations.isCancelled(requestId)) {
+                events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.VAE, null, null));
+                return;
+            }
             events.publish(GenerationEvent.stageStarted(requestId, GenerationEvent.DECODING, worker.id(),
                     Stages.VAE));
             events.publish(decodeAndStore(message));

@@ -1,0 +1,36 @@
+package dev.latentpipeline.api;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** sd.api.*: the gateway role's HTTP settings. */
+@ConfigMapping(prefix = "sd.api")
+public interface ApiConfig {
+
+    /** Bearer API keys (SD_API_KEYS, comma-separated); none: the API is open, and the start-up log says so. */
+    Optional<List<String>> keys();
+
+    /** Jobs not yet finished above which a submission gets 429 with Retry-After instead of queueing. */
+    @WithName("max-in-flight")
+    @WithDefault("64")
+    int maxInFlight();
+
+    /** Retry-After sent with 429 and 503. */
+    @WithName("retry-after")
+    @WithDefault("5s")
+    Duration retryAfter();
+
+    /** How long the presigned image URLs in status answers stay valid. */
+    @WithName("presign-ttl")
+    @WithDefault("1h")
+    Duration presignTtl();
+
+    /** Largest request body accepted; a request is a few hundred bytes. */
+    @WithName("max-body-bytes")
+    @WithDefault("65536")
+    int maxBodyBytes();
+}

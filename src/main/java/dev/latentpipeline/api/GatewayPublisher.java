@@ -1,0 +1,57 @@
+package dev.latentpipeline.api;
+
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.Role;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The gateway's writes to requests, control and webhook topics, keyed by request id, each waited for. A plain
+ * producer rather than messaging channels: it exists only in processes that run the gateway role.
+ */
+@ApplicationScoped
+public class GatewayPublisher {
+    @Inject
+    PipelineConfig config;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
+    String bootstrapServers;
+
+    private KafkaProducer<String, String> producer;
+
+    void start(@Observes StartupEvent event) {
+        if (Role.parse(config.roles()).contains(Role.GATEWAY)) {
+            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
+                    ProducerConfig.LINGER_MS_CONFIG, "0"), new StringSerializer(), new StringSerializer());
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (producer != null) {
+            producer.close();
+        }
+    }
+
+    /** Sends and waits for the broker's acknowledgement. */
+    public void send(String topic, String key, String value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing to " + topic, e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish to " + topic + ": " + e.getMessage(), e);
+        }
+    }
+}

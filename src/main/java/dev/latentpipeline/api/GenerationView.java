@@ -1,0 +1,42 @@
+package dev.latentpipeline.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.GenerationRequest;
+import java.util.List;
+
+/** A job as the HTTP API shows it (GET /v1/generations/{id}, list entries, SSE data, webhook data). */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GenerationView(
+        @JsonProperty("id") String id,
+        @JsonProperty("status") String status,
+        @JsonProperty("stage") String stage,
+        @JsonProperty("created_at") String createdAt,
+        @JsonProperty("updated_at") String updatedAt,
+        @JsonProperty("progress") Progress progress,
+        @JsonProperty("queue_position") Integer queuePosition,
+        @JsonProperty("parameters") GenerationRequest parameters,
+        @JsonProperty("images") List<Image> images,
+        @JsonProperty("timings") List<GenerationEvent.StageTiming> timings,
+        @JsonProperty("warnings") List<String> warnings,
+        @JsonProperty("error") GenerationEvent.Error error,
+        @JsonProperty("links") Links links) {
+
+    public record Progress(@JsonProperty("step") int step, @JsonProperty("total_steps") int totalSteps) {
+    }
+
+    /** url is presigned and valid until expires_at; the gateway's own image URL does not expire. */
+    public record Image(
+            @JsonProperty("index") int index,
+            @JsonProperty("seed") long seed,
+            @JsonProperty("width") int width,
+            @JsonProperty("height") int height,
+            @JsonProperty("url") String url,
+            @JsonProperty("expires_at") String expiresAt,
+            @JsonProperty("href") String href) {
+    }
+
+    public record Links(@JsonProperty("self") String self, @JsonProperty("events") String events) {
+    }
+}

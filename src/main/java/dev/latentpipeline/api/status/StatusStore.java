@@ -1,0 +1,183 @@
+package dev.latentpipeline.api.status;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.LogTail;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.Role;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Every job's status, materialized in memory by reading sd.events from its beginning and then following it. Each
+ * gateway replica holds the whole state, so any replica answers, and a restart rebuilds it from the log.
+ */
+@ApplicationScoped
+public class StatusStore {
+    private static final Logger LOG = Logger.getLogger(StatusStore.class);
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** Newest first, ties broken by id, so pages are stable across replicas. */
+    static final Comparator<JobStatus> NEWEST_FIRST = Comparator.comparing(JobStatus::createdAt).reversed()
+            .thenComparing(JobStatus::id);
+
+    @Inject
+    PipelineConfig config;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
+    String bootstrapServers;
+
+    private final Map<String, JobStatus> jobs = new ConcurrentHashMap<>();
+    private final NavigableSet<JobStatus> byAge = new ConcurrentSkipListSet<>(NEWEST_FIRST);
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    private final Map<String, List<Consumer<JobStatus>>> watchers = new ConcurrentHashMap<>();
+    private final List<Consumer<JobStatus>> terminalListeners = new CopyOnWriteArrayList<>();
+    private LogTail tail;
+
+    void start(@Observes @Priority(600) StartupEvent event) {
+        if (Role.parse(config.roles()).contains(Role.GATEWAY)) {
+            tail = new LogTail(bootstrapServers, config.topics().events(), this::onRecord).start();
+            LOG.infof("Gateway status: reading %s from the beginning", config.topics().events());
+        }
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (tail != null) {
+            tail.close();
+        }
+    }
+
+    /** False until the events that existed at start-up have all been read. */
+    public boolean ready() {
+        return tail != null && tail.caughtUp();
+    }
+
+    private void onRecord(ConsumerRecord<String, String> record) {
+        if (record.value() == null) {
+            return;
+        }
+        try {
+            apply(JSON.readValue(record.value(), GenerationEvent.class));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Folds one event in; also called by the gateway for its own queued event, so it answers at once. */
+    public synchronized void apply(GenerationEvent event) {
+        if (event.requestId() == null || event.type() == null) {
+            return;
+        }
+        JobStatus[] change = new JobStatus[2];
+        jobs.compute(event.requestId(), (id, previous) -> {
+            JobStatus next = JobStatus.fold(previous, event);
+            change[0] = previous;
+            change[1] = next;
+            return next;
+        });
+        JobStatus previous = change[0];
+        JobStatus next = change[1];
+        if (next == null || next == previous) {
+            return;
+        }
+        if (previous != null) {
+            byAge.remove(previous);
+        }
+        byAge.add(next);
+        if (next.terminal()) {
+            inFlight.remove(next.id());
+        } else {
+            inFlight.add(next.id());
+        }
+        watchers.getOrDefault(next.id(), List.of()).forEach(w -> w.accept(next));
+        if (next.terminal()) {
+            terminalListeners.forEach(l -> l.accept(next));
+        }
+    }
+
+    public Optional<JobStatus> get(String id) {
+        return Optional.ofNullable(jobs.get(id));
+    }
+
+    /** Jobs that have not reached a terminal state. */
+    public int inFlightCount() {
+        return inFlight.size();
+    }
+
+    /**
+     * Jobs submitted earlier that have not yet left the denoising stage, for a job still waiting for it; empty once
+     * the job itself is being denoised or later.
+     */
+    public Optional<Integer> queuePosition(JobStatus job) {
+        if (!List.of(GenerationEvent.QUEUED, GenerationEvent.ACCEPTED, GenerationEvent.ENCODING)
+                .contains(job.status())) {
+            return Optional.empty();
+        }
+        int ahead = 0;
+        for (String id : inFlight) {
+            JobStatus other = jobs.get(id);
+            if (other != null && !other.id().equals(job.id()) && !GenerationEvent.DECODING.equals(other.status())
+                    && NEWEST_FIRST.compare(other, job) > 0) {
+                ahead++;
+            }
+        }
+        return Optional.of(ahead);
+    }
+
+    /** Up to {@code limit} jobs older than {@code after} (null: from the newest), optionally of one status. */
+    public List<JobStatus> page(JobStatus after, int limit, String status) {
+        List<JobStatus> page = new ArrayList<>();
+        for (JobStatus job : after == null ? byAge : byAge.tailSet(after, false)) {
+            if (status == null || status.equals(job.status())) {
+                page.add(job);
+                if (page.size() == limit) {
+                    break;
+                }
+            }
+        }
+        return page;
+    }
+
+    /** Calls {@code watcher} with every new state of the job until {@link #unwatch}. */
+    public void watch(String id, Consumer<JobStatus> watcher) {
+        watchers.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(watcher);
+    }
+
+    public void unwatch(String id, Consumer<JobStatus> watcher) {
+        watchers.computeIfPresent(id, (k, list) -> {
+            list.remove(watcher);
+            return list.isEmpty() ? null : list;
+        });
+    }
+
+    /** Calls {@code listener} whenever a job reaches a terminal state (also while catching up at start-up). */
+    public void onTerminal(Consumer<JobStatus> listener) {
+        terminalListeners.add(listener);
+    }
+
+    /** A snapshot of all terminal jobs, for listeners that register late. */
+    public List<JobStatus> terminalJobs() {
+        return jobs.values().stream().filter(JobStatus::terminal).toList();
+    }
+}
