@@ -85,7 +85,7 @@ class WebhookDeliveryTest {
         return received.get(path);
     }
 
-    /** What a receiver does (docs/http-api.md): recompute the HMAC over "id.timestamp.body" with the secret. */
+    /** What a receiver does (README, "Webhooks"): recompute the HMAC over "id.timestamp.body" with the secret. */
     static void verify(Delivery d) throws Exception {
         String id = d.headers().get("webhook-id");
         String timestamp = d.headers().get("webhook-timestamp");

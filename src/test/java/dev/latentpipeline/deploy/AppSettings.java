@@ -1,5 +1,7 @@
 package dev.latentpipeline.deploy;
 
+import dev.latentpipeline.api.ApiConfig;
+import dev.latentpipeline.api.webhook.WebhookConfig;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.Topics;
 import io.smallrye.config.PropertiesConfigSource;
@@ -78,6 +80,8 @@ final class AppSettings {
     static Set<String> pipelineProperties() {
         Set<String> names = new TreeSet<>();
         collect(PipelineConfig.class, "sd", names);
+        collect(ApiConfig.class, "sd.api", names);
+        collect(WebhookConfig.class, "sd.webhook", names);
         return names;
     }
 
@@ -89,7 +93,8 @@ final class AppSettings {
             WithName withName = method.getAnnotation(WithName.class);
             String name = prefix + "." + (withName != null ? withName.value() : kebab(method.getName()));
             Class<?> type = method.getReturnType();
-            if (type.isInterface() && type.getEnclosingClass() == PipelineConfig.class) {
+            // Nested config groups are the project's own interfaces; leaves are values (String, int, Optional...).
+            if (type.isInterface() && type.getName().startsWith("dev.latentpipeline.")) {
                 collect(type, name, names);
             } else {
                 names.add(name);
