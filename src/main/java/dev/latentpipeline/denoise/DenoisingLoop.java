@@ -30,22 +30,40 @@ public final class DenoisingLoop {
             float guidanceScale) {
     }
 
+    /** Where a segment of the loop ended: the latents after {@code stepsDone} steps; stopped by the listener? */
+    public record Segment(FloatTensor latents, int stepsDone, int totalSteps, boolean stopped) {
+        public boolean finished() {
+            return stepsDone == totalSteps;
+        }
+    }
+
     /**
      * @param scheduler a scheduler whose timesteps are already set
      * @return the final latents [n, 4, h, w], or null when the listener stopped the loop
      */
     public FloatTensor run(Inputs inputs, Scheduler scheduler, StepListener listener) {
-        int images = Math.toIntExact(inputs.noise().dim(0));
+        FloatTensor start = Tensors.scale(inputs.noise(), scheduler.initNoiseSigma());
+        Segment segment = runSegment(inputs, scheduler, start, 0, listener);
+        return segment.stopped() ? null : segment.latents();
+    }
+
+    /**
+     * Runs steps {@code fromStep ..} on {@code latents} (already at that step's noise level) until the end or until
+     * the listener returns false; the scheduler must be positioned at {@code fromStep} (fresh, or restored).
+     */
+    public Segment runSegment(Inputs inputs, Scheduler scheduler, FloatTensor latents, int fromStep,
+            StepListener listener) {
+        int images = Math.toIntExact(latents.dim(0));
         boolean guided = inputs.negativePromptEmbeds() != null;
         FloatTensor hidden = guided
                 ? Tensors.concat(Tensors.repeat(inputs.negativePromptEmbeds(), images),
                         Tensors.repeat(inputs.promptEmbeds(), images))
                 : Tensors.repeat(inputs.promptEmbeds(), images);
-        long[] shape = inputs.noise().shape();
-        float[] latents = Tensors.scale(inputs.noise(), scheduler.initNoiseSigma()).data();
+        long[] shape = latents.shape();
+        float[] x = latents.data();
         double[] timesteps = scheduler.timesteps();
-        for (int i = 0; i < timesteps.length; i++) {
-            FloatTensor modelInput = new FloatTensor(shape, scheduler.scaleModelInput(latents, i));
+        for (int i = fromStep; i < timesteps.length; i++) {
+            FloatTensor modelInput = new FloatTensor(shape, scheduler.scaleModelInput(x, i));
             FloatTensor prediction;
             if (guided) {
                 FloatTensor both = unet.predict(Tensors.concat(modelInput, modelInput), timesteps[i], hidden);
@@ -53,11 +71,11 @@ public final class DenoisingLoop {
             } else {
                 prediction = unet.predict(modelInput, timesteps[i], hidden);
             }
-            latents = scheduler.step(prediction.data(), i, latents);
+            x = scheduler.step(prediction.data(), i, x);
             if (!listener.afterStep(i + 1, timesteps.length)) {
-                return null;
+                return new Segment(new FloatTensor(shape, x), i + 1, timesteps.length, true);
             }
         }
-        return new FloatTensor(shape, latents);
+        return new Segment(new FloatTensor(shape, x), timesteps.length, timesteps.length, false);
     }
 }

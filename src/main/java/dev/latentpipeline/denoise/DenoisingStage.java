@@ -16,8 +16,10 @@ import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
+import dev.latentpipeline.tensor.Tensors;
 import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
@@ -30,7 +32,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-/** Stage 2: sd.embeddings to sd.latents. Seeds the noise, runs the scheduler loop with guidance. */
+/**
+ * Stage 2: sd.embeddings to sd.latents. Seeds the noise, runs the scheduler loop with guidance. Every
+ * sd.unet.checkpoint-every steps (and on shutdown) it stops and sends the request back to sd.embeddings as a
+ * checkpoint, which any UNet worker continues (docs/scale-out.md).
+ */
 @ApplicationScoped
 public class DenoisingStage {
     private static final Logger LOG = Logger.getLogger(DenoisingStage.class);
@@ -49,13 +55,19 @@ public class DenoisingStage {
     StageOutput output;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    UnetShutdown shutdown;
+    @Inject
+    Completions completions;
 
     private volatile DenoisingLoop loop;
+    private volatile CheckpointPolicy checkpoints = CheckpointPolicy.NEVER;
     private volatile SchedulerConfig schedulerConfig;
 
     /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
     void start(@Observes @Priority(500) StartupEvent event) {
         if (Role.parse(config.roles()).contains(Role.UNET)) {
+            checkpoints = CheckpointPolicy.parse(config.unet().checkpointEvery());
             loop();
         }
     }
@@ -76,16 +88,34 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         String requestId = record.key();
+        shutdown.enter();
         try {
+            if (shutdown.draining()) {
+                // Stopping: hand the message back, untouched, to whichever worker owns the partition next.
+                output.send(StageOutput.EMBEDDINGS, record.key(), record.value());
+                return;
+            }
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
-            output.send(StageOutput.LATENTS, requestId, denoise(message).toByteArray());
+            if (completions.isKnownCompleted(requestId)) {
+                // A redelivered job (a crash between sending a checkpoint and committing) whose twin finished.
+                LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
+                return;
+            }
+            Outcome outcome = denoise(message);
+            output.send(outcome.channel(), requestId, outcome.message().toByteArray());
         } catch (PipelineException e) {
             fail(requestId, e);
         } catch (RuntimeException e) {
             LOG.errorf(e, "Denoising failed for %s", requestId);
             fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
+        } finally {
+            shutdown.exit();
         }
+    }
+
+    /** Where a message goes: finished latents to sd.latents, or a checkpoint back to sd.embeddings. */
+    record Outcome(String channel, StageMessage message) {
     }
 
     private void fail(String requestId, PipelineException e) {
@@ -96,7 +126,7 @@ public class DenoisingStage {
         events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.UNET, e));
     }
 
-    StageMessage denoise(StageMessage message) {
+    Outcome denoise(StageMessage message) {
         long started = System.currentTimeMillis();
         DenoisingLoop denoisingLoop = loop();
         long onnxBefore = models.unet().nanosInside();
@@ -106,36 +136,64 @@ public class DenoisingStage {
         if (prompt == null || (request.guided() && negative == null)) {
             throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the prompt embeddings");
         }
-        long[] seeds = new long[request.numImages()];
-        for (int k = 0; k < seeds.length; k++) {
-            seeds[k] = request.seedOf(k);
-        }
-        PerImageNoise noise = new PerImageNoise(seeds);
-        FloatTensor initial = noise.initialLatents(new long[] {request.numImages(), LATENT_CHANNELS,
-                request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
         String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
-        Scheduler scheduler = createScheduler(schedulerName, noise);
-        scheduler.setTimesteps(request.steps());
+        PerImageNoise noise;
+        Scheduler scheduler;
+        FloatTensor latents;
+        int fromStep;
+        if (message.hasCheckpoint()) {
+            Checkpoint checkpoint = Checkpoint.fromProto(message.getCheckpoint());
+            noise = PerImageNoise.fromStates(checkpoint.noise());
+            scheduler = createScheduler(schedulerName, noise);
+            scheduler.setTimesteps(request.steps());
+            scheduler.restore(checkpoint.scheduler());
+            latents = checkpoint.latents();
+            fromStep = checkpoint.stepsDone();
+            if (!checkpoint.worker().equals(worker.id())) {
+                LOG.infof("Resumed %s at step %d of %d from a checkpoint by %s", request.id(), fromStep,
+                        scheduler.timesteps().length, checkpoint.worker());
+            }
+        } else {
+            long[] seeds = new long[request.numImages()];
+            for (int k = 0; k < seeds.length; k++) {
+                seeds[k] = request.seedOf(k);
+            }
+            noise = new PerImageNoise(seeds);
+            FloatTensor initial = noise.initialLatents(new long[] {request.numImages(), LATENT_CHANNELS,
+                    request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
+            scheduler = createScheduler(schedulerName, noise);
+            scheduler.setTimesteps(request.steps());
+            latents = Tensors.scale(initial, scheduler.initNoiseSigma());
+            fromStep = 0;
+        }
 
         int every = Math.max(1, config.events().progressEvery());
-        FloatTensor latents = denoisingLoop.run(
-                new DenoisingLoop.Inputs(initial, prompt, negative, (float) request.guidanceScale()),
-                scheduler,
+        DenoisingLoop.Segment segment = denoisingLoop.runSegment(
+                new DenoisingLoop.Inputs(latents, prompt, negative, (float) request.guidanceScale()),
+                scheduler, latents, fromStep,
                 (done, total) -> {
                     if (done % every == 0 || done == total) {
                         events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
                     }
-                    return true;
+                    return !checkpoints.due(fromStep, done, total) && !shutdown.draining();
                 });
         long onnxMs = (models.unet().nanosInside() - onnxBefore) / 1_000_000;
-        return message.toBuilder()
+        StageMessage.Builder out = message.toBuilder()
                 .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))
-                .clearTensors()
-                .addTensors(TensorWireCodec.encode("latents", latents))
                 .addStages(StageRecord.newBuilder().setStage(Stages.UNET).setWorker(worker.id())
                         .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
-                        .setOnnxMs(onnxMs))
-                .build();
+                        .setOnnxMs(onnxMs).setFromStep(fromStep).setToStep(segment.stepsDone()));
+        if (segment.finished()) {
+            return new Outcome(StageOutput.LATENTS, out.clearCheckpoint().clearTensors()
+                    .addTensors(TensorWireCodec.encode("latents", segment.latents())).build());
+        }
+        Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
+                noise.states(), worker.id());
+        if (shutdown.draining()) {
+            LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
+                    segment.totalSteps());
+        }
+        return new Outcome(StageOutput.EMBEDDINGS, out.setCheckpoint(checkpoint.toProto()).build());
     }
 
     /** The model's own sampler (scheduler_config.json _class_name); Euler where we do not have that one. */
