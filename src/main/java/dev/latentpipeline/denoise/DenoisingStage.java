@@ -88,13 +88,12 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         String requestId = record.key();
-        shutdown.enter();
+        if (!shutdown.tryEnter()) {
+            // Stopping: leave the message uncommitted for whichever worker owns the partition next.
+            shutdown.holdUntilConsumerClosed();
+            return;
+        }
         try {
-            if (shutdown.draining()) {
-                // Stopping: hand the message back, untouched, to whichever worker owns the partition next.
-                output.send(StageOutput.EMBEDDINGS, record.key(), record.value());
-                return;
-            }
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
             if (completions.isKnownCompleted(requestId)) {
@@ -110,6 +109,7 @@ public class DenoisingStage {
             LOG.errorf(e, "Denoising failed for %s", requestId);
             fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
         } finally {
+            shutdown.handled(record.topic(), record.partition(), record.offset());
             shutdown.exit();
         }
     }

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -63,6 +64,25 @@ final class EventLog implements AutoCloseable {
                 throw new AssertionError(missing.size() + " of " + ids.size() + " requests have no terminal event "
                         + "within " + timeout + ", e.g. " + missing.get(0) + " with events " + events(missing.get(0))
                         + "\n" + diagnostics.get());
+            }
+            poll();
+        }
+    }
+
+    /** Reads until some event matches; returns it. */
+    JsonNode await(Predicate<JsonNode> wanted, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen = 0;
+        while (true) {
+            List<JsonNode> now = all();
+            for (int i = seen; i < now.size(); i++) {
+                if (wanted.test(now.get(i))) {
+                    return now.get(i);
+                }
+            }
+            seen = now.size();
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no matching event within " + timeout);
             }
             poll();
         }

@@ -43,9 +43,17 @@ class MultiProcessPipelineIT {
     static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(90);
     static final String UNET_GROUP = "sd-unet";
+    static final int CHECKPOINT_EVERY = 4;
+    /** Long enough loops that a worker stopped under load leaves requests part-way through. */
+    static final String LONG_JOB = "\"prompt\":\"a green circle\",\"width\":32,\"height\":32,\"steps\":24,"
+            + "\"guidance_scale\":3";
+    static final List<String> SCHEDULERS = List.of("pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m",
+            "dpmpp_2m_karras");
 
     private final RealInfrastructure infrastructure = new RealInfrastructure();
     private final Map<String, AppProcess> workers = new LinkedHashMap<>();
+    /** Workers the tests stopped on purpose; kept for their logs. */
+    private final Map<String, AppProcess> stopped = new LinkedHashMap<>();
     private final Path workDir = Path.of("target", "multi-process-it").toAbsolutePath();
     private KafkaProducer<String, byte[]> producer;
     private EventLog events;
@@ -73,8 +81,15 @@ class MultiProcessPipelineIT {
                 RealInfrastructure.s3Endpoint(), RealInfrastructure.ACCESS_KEY, RealInfrastructure.SECRET_KEY,
                 workDir.resolve(workerId).resolve("model"));
         Map<String, String> props = new HashMap<>();
-        // The client id names the worker in the group description, so the test can tell members apart.
-        props.put("mp.messaging.incoming.embeddings.client.id", workerId);
+        if (role.equals("unet")) {
+            // Small hops so a killed worker leaves checkpoints behind; a short session so the broker notices a
+            // kill -9 in seconds rather than the default 45 s.
+            env.put("SD_UNET_CHECKPOINT_EVERY", Integer.toString(CHECKPOINT_EVERY));
+            props.put("mp.messaging.incoming.embeddings.session.timeout.ms", "6000");
+            props.put("mp.messaging.incoming.embeddings.heartbeat.interval.ms", "1000");
+            // The client id names the worker in the group description.
+            props.put("mp.messaging.incoming.embeddings.client.id", workerId);
+        }
         AppProcess process = AppProcess.start(workerId, workDir.resolve(workerId), env, props);
         workers.put(workerId, process);
         return process;
@@ -101,6 +116,7 @@ class MultiProcessPipelineIT {
     @AfterAll
     void stopPipeline() {
         workers.values().forEach(AppProcess::close);
+        stopped.values().forEach(AppProcess::close);
         if (producer != null) {
             producer.close();
         }
@@ -209,5 +225,116 @@ class MultiProcessPipelineIT {
                 .filter(e -> e.get("type").asText().equals("denoising")).map(e -> e.get("worker").asText())
                 .collect(Collectors.toSet());
         assertEquals(Set.of("unet-1", "unet-2"), progressWorkers);
+    }
+
+    /** Long jobs, cycling through every scheduler so multistep history and noise state cross processes. */
+    List<String> submitLongJobs(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.addAll(submit(1, LONG_JOB + ",\"scheduler\":\"" + SCHEDULERS.get(i % SCHEDULERS.size()) + "\""));
+        }
+        return ids;
+    }
+
+    /** Waits for a progress event from {@code worker} on one of {@code ids} at or past {@code step}. */
+    void awaitProgress(String worker, List<String> ids, int step) {
+        Set<String> wanted = new HashSet<>(ids);
+        events.await(e -> e.get("type").asText().equals("denoising") && e.get("worker").asText().equals(worker)
+                && wanted.contains(e.get("request_id").asText()) && e.get("step").asInt() >= step, RUN_TIMEOUT);
+    }
+
+    /** The UNet segments of each completed request run 0..total without gaps or overlaps. */
+    void assertContiguousSegments(Map<String, JsonNode> done) {
+        for (JsonNode completed : done.values()) {
+            int next = 0;
+            for (JsonNode s : unetStages(completed)) {
+                assertEquals(next, s.get("from_step").asInt(), completed::toString);
+                assertTrue(s.get("to_step").asInt() > next, completed::toString);
+                next = s.get("to_step").asInt();
+            }
+            int total = events.events(completed.get("request_id").asText()).stream()
+                    .filter(e -> e.get("type").asText().equals("denoising")).findFirst().orElseThrow()
+                    .get("total_steps").asInt();
+            assertEquals(total, next, completed::toString);
+        }
+    }
+
+    /** Requests whose loop moved from worker {@code from} to worker {@code to}, with the step it moved at. */
+    static Map<String, Integer> handovers(Map<String, JsonNode> done, String from, String to) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        done.forEach((id, completed) -> {
+            List<JsonNode> segments = unetStages(completed);
+            for (int i = 1; i < segments.size(); i++) {
+                if (segments.get(i - 1).get("worker").asText().equals(from)
+                        && segments.get(i).get("worker").asText().equals(to)) {
+                    out.put(id, segments.get(i).get("from_step").asInt());
+                }
+            }
+        });
+        return out;
+    }
+
+    static long count(String text, String regex) {
+        return java.util.regex.Pattern.compile(regex).matcher(text).results().count();
+    }
+
+    @Test
+    @Order(2)
+    void killNineMidLoopLosesNothingAndDuplicatesNothing() {
+        List<String> ids = submitLongJobs(40);
+        // Once unet-1 has passed a few checkpoints, requests on its partitions are queued part-way through.
+        awaitProgress("unet-1", ids, 2 * CHECKPOINT_EVERY);
+        AppProcess victim = workers.remove("unet-1");
+        stopped.put(victim.name(), victim);
+        victim.killHard();
+
+        Map<String, JsonNode> done = events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
+        awaitQuiet();
+        assertCompletedOnce(ids);
+        assertContiguousSegments(done);
+
+        // The survivor continued unet-1's requests from unet-1's checkpoints, not from step 0.
+        Map<String, Integer> resumed = handovers(done, "unet-1", "unet-2");
+        assertFalse(resumed.isEmpty(), "no request moved from unet-1 to unet-2 at a checkpoint");
+        String survivorLog = workers.get("unet-2").output();
+        resumed.forEach((id, step) -> {
+            assertTrue(step > 0 && step % CHECKPOINT_EVERY == 0, id + " resumed at " + step);
+            assertTrue(survivorLog.contains("Resumed " + id + " at step " + step + " "),
+                    "unet-2 does not log resuming " + id + " at step " + step);
+        });
+    }
+
+    @Test
+    @Order(3)
+    void sigtermCheckpointsInFlightWorkAndCommits() {
+        startWorker("unet", "unet-3").awaitStarted(START_TIMEOUT);
+        awaitUnetMembers(2);
+        AppProcess leaving = workers.get("unet-2");
+        long duplicatesBefore = count(workers.get("vae-1").output(), "Suppressed duplicate latents");
+
+        List<String> ids = submitLongJobs(30);
+        awaitProgress("unet-2", ids, 2 * CHECKPOINT_EVERY);
+        workers.remove(leaving.name());
+        stopped.put(leaving.name(), leaving);
+        leaving.terminate();
+        leaving.waitForExit(Duration.ofSeconds(40));
+        String log = leaving.output();
+        assertTrue(log.contains("Shutting down: no denoising job in flight"), log);
+
+        Map<String, JsonNode> done = events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
+        awaitQuiet();
+        assertCompletedOnce(ids);
+        assertContiguousSegments(done);
+        Map<String, Integer> moved = handovers(done, "unet-2", "unet-3");
+        assertFalse(moved.isEmpty(), "no request moved from unet-2 to unet-3");
+        // A loop in flight at SIGTERM stopped at its next step and unet-3 took over exactly there.
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Checkpointed (\\S+) at step (\\d+) of \\d+ on shutdown")
+                .matcher(log);
+        while (m.find()) {
+            assertEquals(Integer.valueOf(m.group(2)), moved.get(m.group(1)), m.group());
+        }
+        // Offsets were committed on the way out: nothing unet-2 handled was done again.
+        assertEquals(duplicatesBefore, count(workers.get("vae-1").output(), "Suppressed duplicate latents"));
+        assertEquals(0, count(workers.get("unet-3").output(), "Dropped a duplicate denoising job"));
     }
 }
