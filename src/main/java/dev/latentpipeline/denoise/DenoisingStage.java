@@ -1,5 +1,6 @@
 package dev.latentpipeline.denoise;
 
+import dev.latentpipeline.denoise.img2img.VaeEncoder;
 import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
@@ -19,11 +20,11 @@ import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
-import dev.latentpipeline.denoise.img2img.VaeEncoder;
 import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
@@ -32,11 +33,16 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-/** Stage 2: sd.embeddings to sd.latents. Seeds the noise, runs the scheduler loop with guidance. */
+/**
+ * Stage 2: sd.embeddings to sd.latents. Prepares the start latents (seeded noise, explicit latents, or an encoded
+ * init image for img2img), runs the scheduler loop with guidance. Every sd.unet.checkpoint-every steps (and on
+ * shutdown) it stops and sends the request back to sd.embeddings as a checkpoint, which any UNet worker continues.
+ */
 @ApplicationScoped
 public class DenoisingStage {
     private static final Logger LOG = Logger.getLogger(DenoisingStage.class);
@@ -59,15 +65,21 @@ public class DenoisingStage {
     ImageStore store;
     @Inject
     CancellationRegistry cancellations;
+    @Inject
+    UnetShutdown shutdown;
+    @Inject
+    Completions completions;
 
     private volatile DenoisingLoop loop;
     private volatile InitialLatents initialLatents;
     private volatile VaeEncoder vaeEncoder;
     private volatile SchedulerConfig schedulerConfig;
+    private volatile CheckpointPolicy checkpoints = CheckpointPolicy.NEVER;
 
     /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
     void start(@Observes @Priority(500) StartupEvent event) {
         if (Role.parse(config.roles()).contains(Role.UNET)) {
+            checkpoints = CheckpointPolicy.parse(config.unet().checkpointEvery());
             loop();
         }
     }
@@ -102,10 +114,21 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         String requestId = record.key();
+        if (!shutdown.tryEnter()) {
+            // Stopping: leave the message uncommitted for whichever worker owns the partition next.
+            shutdown.holdUntilConsumerClosed();
+            return;
+        }
         try {
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
-            output.send(StageOutput.LATENTS, requestId, denoise(message).toByteArray());
+            if (completions.isKnownCompleted(requestId)) {
+                // A redelivered job (a crash between sending a checkpoint and committing) whose twin finished.
+                LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
+                return;
+            }
+            Outcome outcome = denoise(message);
+            output.send(outcome.channel(), requestId, outcome.message().toByteArray());
         } catch (JobCancelledException e) {
             events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.UNET, e.step(), e.totalSteps()));
         } catch (PipelineException e) {
@@ -116,7 +139,14 @@ public class DenoisingStage {
         } catch (RuntimeException e) {
             LOG.errorf(e, "Denoising failed for %s", requestId);
             fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
+        } finally {
+            shutdown.handled(record.topic(), record.partition(), record.offset());
+            shutdown.exit();
         }
+    }
+
+    /** Where a message goes: finished latents to sd.latents, or a checkpoint back to sd.embeddings. */
+    record Outcome(String channel, StageMessage message) {
     }
 
     private void fail(String requestId, PipelineException e) {
@@ -127,7 +157,7 @@ public class DenoisingStage {
         events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.UNET, e));
     }
 
-    StageMessage denoise(StageMessage message) {
+    Outcome denoise(StageMessage message) {
         long started = System.currentTimeMillis();
         DenoisingLoop denoisingLoop = loop();
         long onnxBefore = models.unet().nanosInside();
@@ -140,44 +170,75 @@ public class DenoisingStage {
         if (prompt == null || (request.guided() && negative == null)) {
             throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the prompt embeddings");
         }
-        long[] seeds = new long[request.numImages()];
-        for (int k = 0; k < seeds.length; k++) {
-            seeds[k] = request.seedOf(k);
-        }
-        PerImageNoise noise = new PerImageNoise(seeds);
         String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
-        Scheduler scheduler = createScheduler(schedulerName, noise);
-        scheduler.setTimesteps(request.steps());
-        InitialLatents.Prepared start = initialLatents.prepare(request, scheduler, noise, new long[] {
-            request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE, request.width() / VAE_DOWNSAMPLE});
+        PerImageNoise noise;
+        Scheduler scheduler;
+        StartLatents start;
+        List<String> warnings = List.of();
+        if (message.hasCheckpoint()) {
+            Checkpoint checkpoint = Checkpoint.fromProto(message.getCheckpoint());
+            noise = PerImageNoise.fromStates(checkpoint.noise());
+            scheduler = createScheduler(schedulerName, noise);
+            scheduler.setTimesteps(request.steps());
+            scheduler.restore(checkpoint.scheduler());
+            start = new StartLatents(checkpoint.latents(), checkpoint.stepsDone());
+            if (!checkpoint.worker().equals(worker.id())) {
+                LOG.infof("Resumed %s at step %d of %d from a checkpoint by %s", request.id(), start.index(),
+                        scheduler.timesteps().length, checkpoint.worker());
+            }
+        } else {
+            long[] seeds = new long[request.numImages()];
+            for (int k = 0; k < seeds.length; k++) {
+                seeds[k] = request.seedOf(k);
+            }
+            noise = new PerImageNoise(seeds);
+            scheduler = createScheduler(schedulerName, noise);
+            scheduler.setTimesteps(request.steps());
+            InitialLatents.Prepared prepared = initialLatents.prepare(request, scheduler, noise, new long[] {
+                request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE,
+                request.width() / VAE_DOWNSAMPLE});
+            start = prepared.start();
+            warnings = prepared.warnings();
+        }
 
         int every = Math.max(1, config.events().progressEvery());
-        int[] reached = {0, 0};
-        FloatTensor latents = denoisingLoop.run(
-                new DenoisingLoop.Inputs(start.start(), prompt, negative, (float) request.guidanceScale()),
+        int fromStep = start.index();
+        boolean[] cancelled = {false};
+        DenoisingLoop.Segment segment = denoisingLoop.runSegment(
+                new DenoisingLoop.Inputs(start, prompt, negative, (float) request.guidanceScale()),
                 scheduler,
                 (done, total) -> {
-                    reached[0] = done;
-                    reached[1] = total;
                     if (done % every == 0 || done == total) {
                         events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
                     }
                     // A cancelled request stops here, within one step of the cancel command reaching this worker.
-                    return !cancellations.isCancelled(request.id());
+                    if (cancellations.isCancelled(request.id())) {
+                        cancelled[0] = true;
+                        return false;
+                    }
+                    return !checkpoints.due(fromStep, done, total) && !shutdown.draining();
                 });
-        if (latents == null) {
-            throw new JobCancelledException(reached[0], reached[1]);
+        if (cancelled[0] && !segment.finished()) {
+            throw new JobCancelledException(segment.stepsDone(), segment.totalSteps());
         }
         long onnxMs = (models.unet().nanosInside() - onnxBefore) / 1_000_000;
-        return message.toBuilder()
+        StageMessage.Builder out = message.toBuilder()
                 .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))
-                .clearTensors()
-                .addTensors(TensorWireCodec.encode("latents", latents))
-                .addAllWarnings(start.warnings())
+                .addAllWarnings(warnings)
                 .addStages(StageRecord.newBuilder().setStage(Stages.UNET).setWorker(worker.id())
                         .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
-                        .setOnnxMs(onnxMs))
-                .build();
+                        .setOnnxMs(onnxMs).setFromStep(fromStep).setToStep(segment.stepsDone()));
+        if (segment.finished()) {
+            return new Outcome(StageOutput.LATENTS, out.clearCheckpoint().clearTensors()
+                    .addTensors(TensorWireCodec.encode("latents", segment.latents())).build());
+        }
+        Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
+                noise.states(), worker.id());
+        if (shutdown.draining()) {
+            LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
+                    segment.totalSteps());
+        }
+        return new Outcome(StageOutput.EMBEDDINGS, out.setCheckpoint(checkpoint.toProto()).build());
     }
 
     /** The model's own sampler (scheduler_config.json _class_name); Euler where we do not have that one. */

@@ -3,6 +3,8 @@ package dev.latentpipeline.denoise;
 import dev.latentpipeline.denoise.scheduler.NoiseSource;
 import dev.latentpipeline.denoise.scheduler.NumpyRandomState;
 import dev.latentpipeline.tensor.FloatTensor;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Gaussian noise for a batch of images where image k draws from its own generator, numpy's RandomState(seed_k):
@@ -31,6 +33,24 @@ public final class PerImageNoise implements NoiseSource {
             generators[k].fillGaussian(part);
             System.arraycopy(part, 0, out, k * perImage, perImage);
         }
+    }
+
+    /** Each image's generator state, in image order: a checkpoint carries these so resumed noise matches. */
+    public List<NumpyRandomState.State> states() {
+        List<NumpyRandomState.State> out = new ArrayList<>();
+        for (NumpyRandomState g : generators) {
+            out.add(g.state());
+        }
+        return out;
+    }
+
+    /** Generators continuing from {@link #states()}. */
+    public static PerImageNoise fromStates(List<NumpyRandomState.State> states) {
+        return new PerImageNoise(states.stream().map(NumpyRandomState::fromState).toArray(NumpyRandomState[]::new));
+    }
+
+    private PerImageNoise(NumpyRandomState[] generators) {
+        this.generators = generators;
     }
 
     /** Unit-variance initial latents of the given shape [images, channels, h, w]. */

@@ -31,6 +31,8 @@ public interface PipelineConfig {
 
     Embedded embedded();
 
+    Unet unet();
+
     interface Model {
         /** An ONNX Stable Diffusion export; absent: the built-in colour model, generated at start-up. */
         Optional<String> dir();
@@ -147,6 +149,22 @@ public interface PipelineConfig {
         @WithName("webhook-dead-letters")
         @WithDefault("sd.webhooks.dead")
         String webhookDeadLetters();
+    }
+
+    /** The UNet stage's crash safety and shutdown (docs/scale-out.md). */
+    interface Unet {
+        /**
+         * Hand a running request on as a checkpoint on sd.embeddings every this many steps, so a replacement
+         * worker resumes there after a crash and queued jobs get their turn; "never" (or 0) runs each loop whole.
+         */
+        @WithName("checkpoint-every")
+        @WithDefault("10")
+        String checkpointEvery();
+
+        /** On SIGTERM, how long to wait for in-flight loops to reach their next step and checkpoint. */
+        @WithName("shutdown-grace")
+        @WithDefault("30s")
+        java.time.Duration shutdownGrace();
     }
 
     interface Embedded {

@@ -4,6 +4,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.StageMessage;
+import dev.latentpipeline.wire.StageRecord;
+import java.time.Instant;
 import dev.latentpipeline.wire.TensorProto;
 
 /** Reads and writes {@link StageMessage}s, the binary messages on sd.embeddings and sd.latents. */
@@ -37,6 +39,14 @@ public final class StageMessages {
 
     public static GenerationRequest request(StageMessage message) {
         return RequestParser.fromJson(message.getRequestJson());
+    }
+
+    /** A stage record as the completed event reports it; UNet records say which loop steps they ran. */
+    public static GenerationEvent.StageTiming timing(StageRecord r) {
+        boolean unet = r.getStage().equals(Stages.UNET);
+        return new GenerationEvent.StageTiming(r.getStage(), r.getWorker(),
+                Instant.ofEpochMilli(r.getStartedAtMs()).toString(), r.getDurationMs(), r.getOnnxMs(),
+                unet ? r.getFromStep() : null, unet ? r.getToStep() : null);
     }
 
     /** The named tensor, or null when the message does not carry it. */

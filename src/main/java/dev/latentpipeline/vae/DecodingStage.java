@@ -15,6 +15,7 @@ import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.tensor.FloatTensor;
@@ -27,7 +28,6 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,6 +57,8 @@ public class DecodingStage {
     WorkerIdentity worker;
     @Inject
     CancellationRegistry cancellations;
+    @Inject
+    Completions completions;
 
     private volatile VaeDecoder decoder;
 
@@ -87,13 +89,21 @@ public class DecodingStage {
         try {
             StageMessage message = StageMessages.parse(record.value());
             requestId = message.getRequestId();
+            if (completions.isCompleted(requestId)) {
+                // Redelivered latents, or a second copy from a UNet job that ran twice after a crash.
+                LOG.infof("Suppressed duplicate latents for %s: its completed event was already published",
+                        requestId);
+                return;
+            }
             if (cancellations.isCancelled(requestId)) {
                 events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.VAE, null, null));
                 return;
             }
             events.publish(GenerationEvent.stageStarted(requestId, GenerationEvent.DECODING, worker.id(),
                     Stages.VAE));
-            events.publish(decodeAndStore(message));
+            GenerationEvent completed = decodeAndStore(message);
+            events.publish(completed);
+            markCompleted(completed);
         } catch (PipelineException e) {
             fail(requestId, e);
         } catch (StorageException e) {
@@ -102,6 +112,19 @@ public class DecodingStage {
         } catch (RuntimeException e) {
             LOG.errorf(e, "Decoding failed for %s", requestId);
             fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "decoding failed: " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * After the broker has acknowledged the completed event: a crash in between re-publishes it on redelivery (the
+     * residual window, milliseconds). The request has completed either way, so a failure here is only logged.
+     */
+    private void markCompleted(GenerationEvent completed) {
+        try {
+            completions.markCompleted(completed.requestId(), JSON.writeValueAsString(completed));
+        } catch (JsonProcessingException | StorageException e) {
+            LOG.warnf("Completion marker for %s not written (%s): a redelivery would publish it again",
+                    completed.requestId(), e.getMessage());
         }
     }
 
@@ -137,10 +160,7 @@ public class DecodingStage {
         List<StageRecord> records = new ArrayList<>(message.getStagesList());
         records.add(StageRecord.newBuilder().setStage(Stages.VAE).setWorker(worker.id()).setStartedAtMs(started)
                 .setDurationMs(System.currentTimeMillis() - started).setOnnxMs(onnxMs).build());
-        List<GenerationEvent.StageTiming> timings = records.stream()
-                .map(r -> new GenerationEvent.StageTiming(r.getStage(), r.getWorker(),
-                        Instant.ofEpochMilli(r.getStartedAtMs()).toString(), r.getDurationMs(), r.getOnnxMs()))
-                .toList();
+        List<GenerationEvent.StageTiming> timings = records.stream().map(StageMessages::timing).toList();
         return GenerationEvent.completed(request.id(), worker.id(), store.bucket(), images, timings,
                 message.getWarningsList());
     }

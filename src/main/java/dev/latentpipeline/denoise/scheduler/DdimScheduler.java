@@ -167,6 +167,17 @@ public final class DdimScheduler implements Scheduler {
         return 1;
     }
 
+    /** DDIM keeps nothing between steps (its eta noise comes from the NoiseSource). */
+    @Override
+    public SchedulerState snapshot() {
+        return SchedulerState.EMPTY;
+    }
+
+    @Override
+    public void restore(SchedulerState state) {
+        requireTimesteps();
+    }
+
     private void requireTimesteps() {
         if (timesteps == null) {
             throw new IllegalStateException("call setTimesteps first");

@@ -246,6 +246,24 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         return 1;
     }
 
+    @Override
+    public SchedulerState snapshot() {
+        SchedulerState.Builder state = new SchedulerState.Builder().number("lower_order_nums", lowerOrderNums);
+        for (int k = 0; k < modelOutputs.length; k++) {
+            state.array("model_output." + k, modelOutputs[k]);
+        }
+        return state.build();
+    }
+
+    @Override
+    public void restore(SchedulerState state) {
+        requireTimesteps();
+        lowerOrderNums = (int) state.number("lower_order_nums", 0);
+        for (int k = 0; k < modelOutputs.length; k++) {
+            modelOutputs[k] = state.array("model_output." + k);
+        }
+    }
+
     private void requireTimesteps() {
         if (timesteps == null) {
             throw new IllegalStateException("call setTimesteps first");

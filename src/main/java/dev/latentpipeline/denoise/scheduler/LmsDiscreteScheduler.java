@@ -32,6 +32,24 @@ public final class LmsDiscreteScheduler extends SigmaScheduler {
     }
 
     @Override
+    public SchedulerState snapshot() {
+        SchedulerState.Builder state = new SchedulerState.Builder().number("derivatives", derivatives.size());
+        for (int k = 0; k < derivatives.size(); k++) {
+            state.array("derivative." + k, derivatives.get(k));
+        }
+        return state.build();
+    }
+
+    @Override
+    public void restore(SchedulerState state) {
+        requireTimesteps();
+        derivatives.clear();
+        for (int k = 0; k < state.number("derivatives", 0); k++) {
+            derivatives.add(state.array("derivative." + k));
+        }
+    }
+
+    @Override
     public float[] step(float[] modelOutput, int stepIndex, float[] sample) {
         float sigma = sigmaAt(stepIndex);
         float[] denoised = predictOriginal(modelOutput, sample, sigma);

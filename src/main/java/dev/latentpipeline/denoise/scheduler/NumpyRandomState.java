@@ -28,6 +28,38 @@ public final class NumpyRandomState implements NoiseSource {
         pos = N;
     }
 
+    /** The generator's full state (numpy's get_state(): key, pos, has_gauss, cached_gaussian). */
+    public record State(int[] key, int pos, boolean hasGauss, double cachedGauss) {
+        public State {
+            if (key.length != N || pos < 0 || pos > N) {
+                throw new IllegalArgumentException("not an MT19937 state: " + key.length + " words, pos " + pos);
+            }
+            key = key.clone();
+        }
+
+        @Override
+        public int[] key() {
+            return key.clone();
+        }
+    }
+
+    private NumpyRandomState() {
+    }
+
+    public State state() {
+        return new State(mt, pos, hasGauss, cachedGauss);
+    }
+
+    /** A generator that continues from {@code state} exactly as the one it was taken from. */
+    public static NumpyRandomState fromState(State state) {
+        NumpyRandomState r = new NumpyRandomState();
+        System.arraycopy(state.key(), 0, r.mt, 0, N);
+        r.pos = state.pos();
+        r.hasGauss = state.hasGauss();
+        r.cachedGauss = state.cachedGauss();
+        return r;
+    }
+
     /** The next raw 32-bit output, as an unsigned value. */
     public long nextUInt32() {
         if (pos >= N) {

@@ -275,6 +275,28 @@ public final class PndmScheduler implements Scheduler {
         return 1;
     }
 
+    @Override
+    public SchedulerState snapshot() {
+        SchedulerState.Builder state = new SchedulerState.Builder().number("counter", counter)
+                .number("ets", ets.size()).array("cur_model_output", curModelOutput).array("cur_sample", curSample);
+        for (int k = 0; k < ets.size(); k++) {
+            state.array("ets." + k, ets.get(k));
+        }
+        return state.build();
+    }
+
+    @Override
+    public void restore(SchedulerState state) {
+        requireTimesteps();
+        counter = (int) state.number("counter", 0);
+        curModelOutput = state.array("cur_model_output");
+        curSample = state.array("cur_sample");
+        ets.clear();
+        for (int k = 0; k < state.number("ets", 0); k++) {
+            ets.add(state.array("ets." + k));
+        }
+    }
+
     private void requireTimesteps() {
         if (timesteps == null) {
             throw new IllegalStateException("call setTimesteps first");

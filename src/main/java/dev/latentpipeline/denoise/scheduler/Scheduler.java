@@ -31,4 +31,15 @@ public interface Scheduler {
 
     /** diffusers' {@code scheduler.order}: img2img starts at {@code timesteps()[tStart * order()]}. */
     int order();
+
+    /**
+     * The state between steps (multistep history, counters): after {@code step(.., i, ..)}, a fresh scheduler
+     * with the same config given {@code setTimesteps(n)} and {@link #restore} continues at {@code i + 1} exactly
+     * as this one would. Noise drawn by stochastic schedulers comes from the NoiseSource, whose state the caller
+     * keeps.
+     */
+    SchedulerState snapshot();
+
+    /** Restores a {@link #snapshot()}; call after {@link #setTimesteps} with the same step count. */
+    void restore(SchedulerState state);
 }

@@ -143,6 +143,17 @@ abstract class SigmaScheduler implements Scheduler {
         return 1;
     }
 
+    /** Euler and Euler ancestral keep nothing between steps; LMS overrides this. */
+    @Override
+    public SchedulerState snapshot() {
+        return SchedulerState.EMPTY;
+    }
+
+    @Override
+    public void restore(SchedulerState state) {
+        requireTimesteps();
+    }
+
     protected float sigmaAt(int stepIndex) {
         requireTimesteps();
         if (stepIndex < 0 || stepIndex >= timesteps.length) {
