@@ -151,7 +151,7 @@ public interface PipelineConfig {
         String webhookDeadLetters();
     }
 
-    /** The UNet stage's crash safety and shutdown (docs/scale-out.md). */
+    /** The UNet stage's crash safety and shutdown (README, "Running the stages as separate processes"). */
     interface Unet {
         /**
          * Hand a running request on as a checkpoint on sd.embeddings every this many steps, so a replacement

@@ -39,6 +39,8 @@ final class AppSettings {
                     .withSources(new MapBackedConfigSource("system", Map.of("java.io.tmpdir",
                             System.getProperty("java.io.tmpdir")), 100) {
                     })
+                    // Quarkus' own duration syntax ("30s"), as the app reads it.
+                    .withConverter(java.time.Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
                     .withMapping(PipelineConfig.class)
                     .build();
         } catch (IOException e) {
