@@ -159,8 +159,9 @@ class GenerationLifecycleTest {
 
     @Test
     void cancelStopsARunningDenoisingLoop() {
+        // The longest job the limits allow (8 images, 150 steps), so the cancel lands while it runs.
         String id = Api.submit("{\"prompt\":\"purple\",\"width\":512,\"height\":512,\"steps\":150,"
-                + "\"num_images\":4,\"scheduler\":\"euler\"}");
+                + "\"num_images\":8,\"scheduler\":\"euler\"}");
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (true) {
             JsonPath s = Api.status(id);
