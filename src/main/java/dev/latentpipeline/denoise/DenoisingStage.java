@@ -16,13 +16,13 @@ import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestParser;
 import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageFailures;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
 import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.storage.ImageStore;
-import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.StageMessage;
@@ -69,6 +69,8 @@ public class DenoisingStage {
     UnetShutdown shutdown;
     @Inject
     Completions completions;
+    @Inject
+    StageFailures failures;
 
     private volatile DenoisingLoop loop;
     private volatile InitialLatents initialLatents;
@@ -129,16 +131,8 @@ public class DenoisingStage {
             }
             Outcome outcome = denoise(message);
             output.send(outcome.channel(), requestId, outcome.message().toByteArray());
-        } catch (JobCancelledException e) {
-            events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.UNET, e.step(), e.totalSteps()));
-        } catch (PipelineException e) {
-            fail(requestId, e);
-        } catch (StorageException e) {
-            LOG.errorf(e, "Reading the request's objects failed for %s", requestId);
-            fail(requestId, new PipelineException(ErrorCode.STORAGE_ERROR, e.getMessage(), e));
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Denoising failed for %s", requestId);
-            fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "denoising failed: " + e.getMessage(), e));
+            failures.handle(Stages.UNET, requestId, "denoising", e);
         } finally {
             shutdown.handled(record.topic(), record.partition(), record.offset());
             shutdown.exit();
@@ -147,14 +141,6 @@ public class DenoisingStage {
 
     /** Where a message goes: finished latents to sd.latents, or a checkpoint back to sd.embeddings. */
     record Outcome(String channel, StageMessage message) {
-    }
-
-    private void fail(String requestId, PipelineException e) {
-        if (requestId == null) {
-            LOG.warnf("Skipped an unreadable stage message without a key: %s", e.getMessage());
-            return;
-        }
-        events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.UNET, e));
     }
 
     Outcome denoise(StageMessage message) {

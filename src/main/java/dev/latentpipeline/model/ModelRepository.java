@@ -99,11 +99,6 @@ public class ModelRepository {
         return Set.copyOf(open.keySet());
     }
 
-    /** Nanoseconds spent inside ONNX Runtime by all open models. */
-    public long nanosInsideOnnx() {
-        return open.values().stream().mapToLong(OnnxModel::nanosInside).sum();
-    }
-
     @PreDestroy
     void close() {
         open.values().forEach(OnnxModel::close);

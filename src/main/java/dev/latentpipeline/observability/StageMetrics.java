@@ -1,10 +1,12 @@
 package dev.latentpipeline.observability;
 
+import dev.latentpipeline.pipeline.GenerationEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +43,13 @@ public class StageMetrics {
         });
         gauge.incrementAndGet();
         return new Job(stage, gauge, Timer.start(registry));
+    }
+
+    /** Counts the failed events EventPublisher sends (it fires each one it sends with publish). */
+    void onPublished(@Observes GenerationEvent event) {
+        if (GenerationEvent.FAILED.equals(event.type())) {
+            failed(event.stage(), event.error() == null ? null : event.error().code());
+        }
     }
 
     /** Counts a request that failed in a stage, by its error code (failed events and uncaught exceptions). */

@@ -2,17 +2,20 @@ package dev.latentpipeline.pipeline;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.latentpipeline.observability.StageMetrics;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
-/** Publishes events to sd.events, keyed by request id so one request's events stay in order on one partition. */
+/**
+ * Publishes events to sd.events, keyed by request id so one request's events stay in order on one partition. Events sent
+ * with {@link #publish} are also fired as CDI events: observability counts failures without this package knowing it.
+ */
 @ApplicationScoped
 public class EventPublisher {
     private static final Logger LOG = Logger.getLogger(EventPublisher.class);
@@ -21,7 +24,7 @@ public class EventPublisher {
     private final ObjectMapper json = new ObjectMapper();
 
     @Inject
-    StageMetrics metrics;
+    Event<GenerationEvent> published;
 
     @Inject
     @Channel("events")
@@ -29,9 +32,7 @@ public class EventPublisher {
 
     /** Sends and waits for the broker's acknowledgement: for events a request's state depends on. */
     public void publish(GenerationEvent event) {
-        if (GenerationEvent.FAILED.equals(event.type())) {
-            metrics.failed(event.stage(), event.error() == null ? null : event.error().code());
-        }
+        published.fire(event);
         emitter.sendMessage(message(event)).await().atMost(SEND_TIMEOUT);
     }
 

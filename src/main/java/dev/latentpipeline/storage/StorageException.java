@@ -1,14 +1,20 @@
 package dev.latentpipeline.storage;
 
-/** An object storage call failed; says which operation, bucket and key, and the S3 error code if any. */
-public class StorageException extends RuntimeException {
+import dev.latentpipeline.pipeline.ErrorCode;
+import dev.latentpipeline.pipeline.PipelineException;
+
+/**
+ * An object storage call failed; says which operation, bucket and key, and the S3 error code if any. A request it
+ * stops fails with {@code storage_error}.
+ */
+public class StorageException extends PipelineException {
 
     private final String bucket;
     private final String key;
     private final String errorCode;
 
     public StorageException(String operation, String bucket, String key, String errorCode, Throwable cause) {
-        super(message(operation, bucket, key, errorCode, cause), cause);
+        super(ErrorCode.STORAGE_ERROR, message(operation, bucket, key, errorCode, cause), cause);
         this.bucket = bucket;
         this.key = key;
         this.errorCode = errorCode;

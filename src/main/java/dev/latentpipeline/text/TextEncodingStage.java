@@ -3,15 +3,14 @@ package dev.latentpipeline.text;
 import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageObserved;
 import dev.latentpipeline.pipeline.CancellationRegistry;
-import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
-import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestLimits;
 import dev.latentpipeline.pipeline.RequestParser;
 import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageFailures;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
@@ -49,6 +48,8 @@ public class TextEncodingStage {
     WorkerIdentity worker;
     @Inject
     CancellationRegistry cancellations;
+    @Inject
+    StageFailures failures;
 
     private volatile RequestParser parser;
     private volatile TextEncoder encoder;
@@ -84,14 +85,13 @@ public class TextEncodingStage {
                         record.partition(), record.offset(), rejected.error().getMessage());
             } else {
                 LOG.infof("Rejected request %s: %s", rejected.requestId(), rejected.error().getMessage());
-                events.publish(GenerationEvent.failed(rejected.requestId(), worker.id(), Stages.TEXT_ENCODER,
-                        rejected.error()));
+                failures.fail(Stages.TEXT_ENCODER, rejected.requestId(), rejected.error());
             }
             return;
         }
         GenerationRequest request = ((RequestParser.Accepted) outcome).request();
         if (cancellations.isCancelled(request.id())) {
-            events.publish(GenerationEvent.cancelled(request.id(), worker.id(), Stages.TEXT_ENCODER, null, null));
+            failures.cancelled(Stages.TEXT_ENCODER, request.id(), null, null);
             return;
         }
         try {
@@ -99,12 +99,8 @@ public class TextEncodingStage {
             events.publish(GenerationEvent.stageStarted(request.id(), GenerationEvent.ENCODING, worker.id(),
                     Stages.TEXT_ENCODER));
             output.send(StageOutput.EMBEDDINGS, request.id(), encode(request).toByteArray());
-        } catch (PipelineException e) {
-            events.publish(GenerationEvent.failed(request.id(), worker.id(), Stages.TEXT_ENCODER, e));
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Text encoding failed for %s", request.id());
-            events.publish(GenerationEvent.failed(request.id(), worker.id(), Stages.TEXT_ENCODER,
-                    new PipelineException(ErrorCode.MODEL_ERROR, "text encoding failed: " + e.getMessage(), e)));
+            failures.handle(Stages.TEXT_ENCODER, request.id(), "text encoding", e);
         }
     }
 

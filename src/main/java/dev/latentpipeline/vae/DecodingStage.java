@@ -12,6 +12,7 @@ import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageFailures;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
@@ -59,6 +60,8 @@ public class DecodingStage {
     CancellationRegistry cancellations;
     @Inject
     Completions completions;
+    @Inject
+    StageFailures failures;
 
     private volatile VaeDecoder decoder;
 
@@ -96,7 +99,7 @@ public class DecodingStage {
                 return;
             }
             if (cancellations.isCancelled(requestId)) {
-                events.publish(GenerationEvent.cancelled(requestId, worker.id(), Stages.VAE, null, null));
+                failures.cancelled(Stages.VAE, requestId, null, null);
                 return;
             }
             events.publish(GenerationEvent.stageStarted(requestId, GenerationEvent.DECODING, worker.id(),
@@ -104,14 +107,8 @@ public class DecodingStage {
             GenerationEvent completed = decodeAndStore(message);
             events.publish(completed);
             markCompleted(completed);
-        } catch (PipelineException e) {
-            fail(requestId, e);
-        } catch (StorageException e) {
-            LOG.errorf(e, "Storing images failed for %s", requestId);
-            fail(requestId, new PipelineException(ErrorCode.STORAGE_ERROR, e.getMessage(), e));
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Decoding failed for %s", requestId);
-            fail(requestId, new PipelineException(ErrorCode.MODEL_ERROR, "decoding failed: " + e.getMessage(), e));
+            failures.handle(Stages.VAE, requestId, "decoding", e);
         }
     }
 
@@ -126,14 +123,6 @@ public class DecodingStage {
             LOG.warnf("Completion marker for %s not written (%s): a redelivery would publish it again",
                     completed.requestId(), e.getMessage());
         }
-    }
-
-    private void fail(String requestId, PipelineException e) {
-        if (requestId == null) {
-            LOG.warnf("Skipped an unreadable stage message without a key: %s", e.getMessage());
-            return;
-        }
-        events.publish(GenerationEvent.failed(requestId, worker.id(), Stages.VAE, e));
     }
 
     GenerationEvent decodeAndStore(StageMessage message) {

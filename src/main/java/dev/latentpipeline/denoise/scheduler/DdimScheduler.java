@@ -36,33 +36,10 @@ public final class DdimScheduler implements Scheduler {
 
     @Override
     public void setTimesteps(int steps) {
-        int trainSteps = config.numTrainTimesteps();
-        if (steps < 1 || steps > trainSteps) {
-            throw new IllegalArgumentException("numInferenceSteps must be in 1.." + trainSteps + ", got " + steps);
-        }
-        String spacing = config.timestepSpacingOr("leading");
-        int[] ts = new int[steps];
-        switch (spacing) {
-            case "linspace" -> {
-                double[] lin = Numerics.linspace(0, trainSteps - 1, steps);
-                for (int i = 0; i < steps; i++) {
-                    ts[i] = (int) Math.rint(lin[steps - 1 - i]);
-                }
-            }
-            case "leading" -> {
-                int ratio = trainSteps / steps;
-                for (int i = 0; i < steps; i++) {
-                    ts[i] = (steps - 1 - i) * ratio + config.stepsOffset();
-                }
-            }
-            case "trailing" -> {
-                double[] ar = Numerics.arange(trainSteps, 0, -(double) trainSteps / steps);
-                ts = new int[ar.length];
-                for (int i = 0; i < ar.length; i++) {
-                    ts[i] = (int) Math.rint(ar[i]) - 1;
-                }
-            }
-            default -> throw new IllegalArgumentException("unsupported timestep_spacing " + spacing);
+        int[] ascending = NoiseSchedule.spacedTimesteps(config, steps, "leading");
+        int[] ts = new int[ascending.length];
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = ascending[ts.length - 1 - i];
         }
         this.numInferenceSteps = steps;
         this.timesteps = ts;
@@ -84,7 +61,7 @@ public final class DdimScheduler implements Scheduler {
     }
 
     private float alphaCumprodAt(int t) {
-        return t >= 0 ? schedule.alphasCumprod[t] : finalAlphaCumprod;
+        return schedule.alphaCumprodAt(t, finalAlphaCumprod);
     }
 
     /** diffusers' _get_variance(t, prev_t): sigma_t^2 / eta^2 of the DDIM paper, eq. (16). */

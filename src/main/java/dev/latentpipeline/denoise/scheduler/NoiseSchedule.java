@@ -32,6 +32,50 @@ final class NoiseSchedule {
         }
     }
 
+    /**
+     * The training timesteps a DDIM-family scheduler visits for {@code steps} inference steps, ascending, spaced as
+     * timestep_spacing says (diffusers' "linspace", "leading" or "trailing").
+     */
+    static int[] spacedTimesteps(SchedulerConfig config, int steps, String defaultSpacing) {
+        int trainSteps = config.numTrainTimesteps();
+        if (steps < 1 || steps > trainSteps) {
+            throw new IllegalArgumentException("numInferenceSteps must be in 1.." + trainSteps + ", got " + steps);
+        }
+        String spacing = config.timestepSpacingOr(defaultSpacing);
+        return switch (spacing) {
+            case "linspace" -> {
+                double[] lin = Numerics.linspace(0, trainSteps - 1, steps);
+                int[] ts = new int[steps];
+                for (int i = 0; i < steps; i++) {
+                    ts[i] = (int) Math.rint(lin[i]);
+                }
+                yield ts;
+            }
+            case "leading" -> {
+                int ratio = trainSteps / steps;
+                int[] ts = new int[steps];
+                for (int i = 0; i < steps; i++) {
+                    ts[i] = i * ratio + config.stepsOffset();
+                }
+                yield ts;
+            }
+            case "trailing" -> {
+                double[] ar = Numerics.arange(trainSteps, 0, -(double) trainSteps / steps);
+                int[] ts = new int[ar.length];
+                for (int i = 0; i < ar.length; i++) {
+                    ts[i] = (int) Math.rint(ar[ar.length - 1 - i]) - 1;
+                }
+                yield ts;
+            }
+            default -> throw new IllegalArgumentException("unsupported timestep_spacing " + spacing);
+        };
+    }
+
+    /** alpha-bar at timestep t, or {@code finalAlphaCumprod} before the first training step (t < 0). */
+    float alphaCumprodAt(int t, float finalAlphaCumprod) {
+        return t >= 0 ? alphasCumprod[t] : finalAlphaCumprod;
+    }
+
     int size() {
         return alphasCumprod.length;
     }

@@ -48,37 +48,10 @@ public final class PndmScheduler implements Scheduler {
 
     @Override
     public void setTimesteps(int steps) {
-        int trainSteps = config.numTrainTimesteps();
-        if (steps < 1 || steps > trainSteps) {
-            throw new IllegalArgumentException("numInferenceSteps must be in 1.." + trainSteps + ", got " + steps);
-        }
+        int[] base = NoiseSchedule.spacedTimesteps(config, steps, "leading"); // checks 1 <= steps <= train steps
         if (!skipPrk && steps < PNDM_ORDER) {
             throw new IllegalArgumentException("`num_inference_steps` must be >= " + PNDM_ORDER
                     + " when skip_prk_steps is false, got " + steps);
-        }
-        String spacing = config.timestepSpacingOr("leading");
-        int[] base = new int[steps]; // ascending
-        switch (spacing) {
-            case "linspace" -> {
-                double[] lin = Numerics.linspace(0, trainSteps - 1, steps);
-                for (int i = 0; i < steps; i++) {
-                    base[i] = (int) Math.rint(lin[i]);
-                }
-            }
-            case "leading" -> {
-                int ratio = trainSteps / steps;
-                for (int i = 0; i < steps; i++) {
-                    base[i] = i * ratio + config.stepsOffset();
-                }
-            }
-            case "trailing" -> {
-                double[] ar = Numerics.arange(trainSteps, 0, -(double) trainSteps / steps);
-                base = new int[ar.length];
-                for (int i = 0; i < ar.length; i++) {
-                    base[i] = (int) Math.rint(ar[ar.length - 1 - i]) - 1;
-                }
-            }
-            default -> throw new IllegalArgumentException("unsupported timestep_spacing " + spacing);
         }
         this.numInferenceSteps = steps;
         List<Integer> ts = new ArrayList<>();
@@ -99,7 +72,7 @@ public final class PndmScheduler implements Scheduler {
             prkCount = 0;
         } else {
             // the last PNDM_ORDER steps, each paired with its half-way point, repeated for the RK4 stages
-            int half = trainSteps / steps / 2;
+            int half = config.numTrainTimesteps() / steps / 2;
             int[] pairs = new int[2 * PNDM_ORDER];
             for (int k = 0; k < PNDM_ORDER; k++) {
                 int t = base[m - PNDM_ORDER + k];
@@ -232,7 +205,7 @@ public final class PndmScheduler implements Scheduler {
     /** Formula (9) of the PNDM paper: x_{t-delta} from x_t and the (combined) noise estimate. */
     private float[] prevSample(float[] sample, int timestep, int prevTimestep, float[] modelOutput) {
         float alphaProdT = schedule.alphasCumprod[timestep];
-        float alphaProdPrev = prevTimestep >= 0 ? schedule.alphasCumprod[prevTimestep] : finalAlphaCumprod;
+        float alphaProdPrev = schedule.alphaCumprodAt(prevTimestep, finalAlphaCumprod);
         float betaProdT = 1 - alphaProdT;
         float betaProdPrev = 1 - alphaProdPrev;
         int n = sample.length;
