@@ -173,6 +173,10 @@ class GatewayRestartIT {
                     "B ended before the new gateway started; the test needs a longer job B: " + b2);
             assertEquals("denoising", b2.get("status").asText(), b2::toString);
             assertEquals(paramsB, b2.get("parameters"));
+            // The margins the job sizes leave on this machine, for tuning JOB_A and JOB_B.
+            System.out.printf("GatewayRestartIT: A completed %d ms after the kill; B frozen at step %s%n",
+                    Duration.between(killed, Instant.parse(doneA.get("time").asText())).toMillis(),
+                    b2.get("progress"));
             assertTrue(received.getOrDefault("/b", List.of()).isEmpty(), "B's webhook came before B ended");
         } finally {
             stages.resume();
