@@ -63,9 +63,9 @@ class GatewayRestartIT {
     static final String SECRET = "whsec_" + Base64.getEncoder().encodeToString(
             "gateway-restart-it-secret-32byte".getBytes(StandardCharsets.US_ASCII));
     /** Long enough that the kill lands mid-loop, short enough for a small machine. */
-    static final String JOB_A = "\"prompt\":\"a blue square\",\"width\":64,\"height\":64,\"steps\":40,"
+    static final String JOB_A = "\"prompt\":\"a blue square\",\"width\":128,\"height\":128,\"steps\":80,"
             + "\"guidance_scale\":3,\"seed\":11";
-    static final String JOB_B = "\"prompt\":\"a red circle\",\"width\":64,\"height\":64,\"steps\":150,"
+    static final String JOB_B = "\"prompt\":\"a red circle\",\"width\":128,\"height\":128,\"steps\":150,"
             + "\"guidance_scale\":3,\"seed\":12";
     static final String JOB_C = "\"prompt\":\"green\",\"width\":16,\"height\":16,\"steps\":2,\"seed\":13";
 
