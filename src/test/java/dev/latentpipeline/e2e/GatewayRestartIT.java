@@ -62,11 +62,11 @@ class GatewayRestartIT {
     /** 32 random bytes, Standard Webhooks form. */
     static final String SECRET = "whsec_" + Base64.getEncoder().encodeToString(
             "gateway-restart-it-secret-32byte".getBytes(StandardCharsets.US_ASCII));
-    /** Long enough that the kill lands mid-loop, short enough for a small machine. */
-    static final String JOB_A = "\"prompt\":\"a blue square\",\"width\":128,\"height\":128,\"steps\":80,"
-            + "\"guidance_scale\":3,\"seed\":11";
-    static final String JOB_B = "\"prompt\":\"a red circle\",\"width\":128,\"height\":128,\"steps\":150,"
-            + "\"guidance_scale\":3,\"seed\":12";
+    /**
+     * Two equal jobs, long enough that the kill and the freeze land mid-loop with seconds to spare. The stage
+     * process runs each loop whole (no checkpoint hops), so the second starts only when the first has ended.
+     */
+    static final String LONG_JOB = "\"width\":256,\"height\":256,\"steps\":100,\"guidance_scale\":3";
     static final String JOB_C = "\"prompt\":\"green\",\"width\":16,\"height\":16,\"steps\":2,\"seed\":13";
 
     record Delivery(Map<String, String> headers, String body) {
@@ -101,7 +101,7 @@ class GatewayRestartIT {
         try (ServerSocket free = new ServerSocket(0)) {
             gatewayPort = free.getLocalPort();
         }
-        stages = start("text-encoder,unet,vae", "stages-1", Map.of());
+        stages = start("text-encoder,unet,vae", "stages-1", Map.of("SD_UNET_CHECKPOINT_EVERY", "never"));
         AppProcess gateway = startGateway("gateway-1");
         stages.awaitStarted(START_TIMEOUT);
         gateway.awaitStarted(START_TIMEOUT);
@@ -148,12 +148,17 @@ class GatewayRestartIT {
         awaitDeliveries("/c", 1);
         assertEquals("completed", get(c).get("status").asText());
 
-        String a = submit(JOB_A, "/a");
-        String b = submit(JOB_B, "/b");
+        String j1 = submit("\"prompt\":\"a blue square\",\"seed\":11," + LONG_JOB, "/a");
+        String j2 = submit("\"prompt\":\"a red circle\",\"seed\":12," + LONG_JOB, "/b");
+        // A is whichever loop starts first; B waits for it.
+        String a = events.await(e -> Set.of(j1, j2).contains(e.get("request_id").asText())
+                && e.get("type").asText().equals("denoising") && e.get("step").asInt() >= 1, RUN_TIMEOUT)
+                .get("request_id").asText();
+        String b = a.equals(j1) ? j2 : j1;
+        String pathA = a.equals(j1) ? "/a" : "/b";
+        String pathB = a.equals(j1) ? "/b" : "/a";
         JsonNode paramsA = get(a).get("parameters");
         JsonNode paramsB = get(b).get("parameters");
-        events.await(e -> e.get("request_id").asText().equals(a) && e.get("type").asText().equals("denoising")
-                && e.get("step").asInt() >= 1, RUN_TIMEOUT);
         gateway1.killHard();
         Instant killed = Instant.now();
 
@@ -173,11 +178,11 @@ class GatewayRestartIT {
                     "B ended before the new gateway started; the test needs a longer job B: " + b2);
             assertEquals("denoising", b2.get("status").asText(), b2::toString);
             assertEquals(paramsB, b2.get("parameters"));
-            // The margins the job sizes leave on this machine, for tuning JOB_A and JOB_B.
+            // The margins the job sizes leave on this machine, for tuning LONG_JOB.
             System.out.printf("GatewayRestartIT: A completed %d ms after the kill; B frozen at step %s%n",
                     Duration.between(killed, Instant.parse(doneA.get("time").asText())).toMillis(),
                     b2.get("progress"));
-            assertTrue(received.getOrDefault("/b", List.of()).isEmpty(), "B's webhook came before B ended");
+            assertTrue(received.getOrDefault(pathB, List.of()).isEmpty(), "B's webhook came before B ended");
         } finally {
             stages.resume();
         }
@@ -194,7 +199,7 @@ class GatewayRestartIT {
         // the webhook-id of the attempt the old gateway made.
         awaitRecordedDelivered(Set.of(a, b, c));
         Map<String, JsonNode> params = Map.of(a, paramsA, b, paramsB);
-        for (Map.Entry<String, String> job : Map.of("/a", a, "/b", b).entrySet()) {
+        for (Map.Entry<String, String> job : Map.of(pathA, a, pathB, b).entrySet()) {
             List<Delivery> deliveries = received.get(job.getKey());
             assertEquals(1, deliveries.size(), () -> job.getKey() + " got " + deliveries);
             assertTerminalWebhook(deliveries.get(0), job.getValue(), params.get(job.getValue()));
