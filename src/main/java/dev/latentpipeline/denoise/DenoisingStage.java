@@ -190,20 +190,25 @@ public class DenoisingStage {
         int every = Math.max(1, config.events().progressEvery());
         int fromStep = start.index();
         boolean[] cancelled = {false};
-        DenoisingLoop.Segment segment = denoisingLoop.runSegment(
-                new DenoisingLoop.Inputs(start, prompt, negative, (float) request.guidanceScale()),
-                scheduler,
-                (done, total) -> {
-                    if (done % every == 0 || done == total) {
-                        events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
-                    }
-                    // A cancelled request stops here, within one step of the cancel command reaching this worker.
-                    if (cancellations.isCancelled(request.id())) {
-                        cancelled[0] = true;
-                        return false;
-                    }
-                    return !checkpoints.due(fromStep, done, total) && !shutdown.draining();
-                });
+        DenoisingLoop.Segment segment;
+        try {
+            segment = denoisingLoop.runSegment(
+                    new DenoisingLoop.Inputs(start, prompt, negative, (float) request.guidanceScale()),
+                    scheduler,
+                    (done, total) -> {
+                        if (done % every == 0 || done == total) {
+                            events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
+                        }
+                        // A cancelled request stops here, within one step of the cancel command reaching this worker.
+                        if (cancellations.isCancelled(request.id())) {
+                            cancelled[0] = true;
+                            return false;
+                        }
+                        return !checkpoints.due(fromStep, done, total) && !shutdown.draining();
+                    });
+        } catch (IndexOutOfBoundsException e) {
+            throw scheduleError(e, scheduler, schedulerName, request.steps());
+        }
         if (cancelled[0] && !segment.finished()) {
             throw new JobCancelledException(segment.stepsDone(), segment.totalSteps());
         }
@@ -225,6 +230,25 @@ public class DenoisingStage {
                     segment.totalSteps());
         }
         return new Outcome(StageOutput.EMBEDDINGS, out.setCheckpoint(checkpoint.toProto()).build());
+    }
+
+    /**
+     * A schedule that reaches past the model's training timesteps (for example PNDM or DDIM with 1000 steps, whose
+     * leading spacing plus steps_offset 1 ends at timestep 1000) fails in diffusers with an index error too; here it
+     * becomes a clear invalid_request instead of a model error.
+     */
+    private RuntimeException scheduleError(IndexOutOfBoundsException e, Scheduler scheduler, String name, int steps) {
+        int trained = schedulerConfig.numTrainTimesteps();
+        for (double t : scheduler.timesteps()) {
+            if (t > trained - 1) {
+                return new PipelineException(ErrorCode.INVALID_REQUEST, "steps: " + steps + " steps of " + name
+                        + " reach timestep " + (long) t + ", past this model's " + trained
+                        + " training timesteps; use fewer steps",
+                        List.of(new PipelineException.FieldError("steps", "too many for " + name + " on this model")),
+                        e);
+            }
+        }
+        return e;
     }
 
     /** The model's own sampler (scheduler_config.json _class_name); Euler where we do not have that one. */

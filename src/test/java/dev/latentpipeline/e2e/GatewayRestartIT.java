@@ -66,7 +66,13 @@ class GatewayRestartIT {
      * Two equal jobs, long enough that the kill and the freeze land mid-loop with seconds to spare. The stage
      * process runs each loop whole (no checkpoint hops), so the second starts only when the first has ended.
      */
-    static final String LONG_JOB = "\"width\":256,\"height\":256,\"steps\":100,\"guidance_scale\":3";
+    /**
+     * A loop that outlasts noticing an event and stopping a process by seconds (B is frozen mid-loop; A ends after
+     * the kill): 8 images x 600 steps took about 5 s here. Needs sd.limits.max-steps raised (LIMITS).
+     */
+    static final String LONG_JOB = "\"width\":512,\"height\":512,\"num_images\":8,\"steps\":600,\"scheduler\":\"euler\","
+            + "\"guidance_scale\":3";
+    static final Map<String, String> LIMITS = Map.of("SD_LIMITS_MAX_STEPS", "600");
     static final String JOB_C = "\"prompt\":\"green\",\"width\":16,\"height\":16,\"steps\":2,\"seed\":13";
 
     record Delivery(Map<String, String> headers, String body) {
@@ -101,7 +107,9 @@ class GatewayRestartIT {
         try (ServerSocket free = new ServerSocket(0)) {
             gatewayPort = free.getLocalPort();
         }
-        stages = start("text-encoder,unet,vae", "stages-1", Map.of("SD_UNET_CHECKPOINT_EVERY", "never"));
+        stages = start("text-encoder,unet,vae", "stages-1", Map.of("SD_UNET_CHECKPOINT_EVERY", "never",
+                "SD_EVENTS_PROGRESS_EVERY", "10",
+                "SD_LIMITS_MAX_STEPS", LIMITS.get("SD_LIMITS_MAX_STEPS")));
         AppProcess gateway = startGateway("gateway-1");
         stages.awaitStarted(START_TIMEOUT);
         gateway.awaitStarted(START_TIMEOUT);
@@ -123,7 +131,7 @@ class GatewayRestartIT {
         return start("gateway", name, Map.of("QUARKUS_HTTP_PORT", Integer.toString(gatewayPort),
                 "SD_WEBHOOK_SECRET", SECRET, "SD_WEBHOOK_ALLOW", "127.0.0.0/8",
                 // A failed delivery is not retried before the kill: the retry is the new gateway's to make.
-                "SD_WEBHOOK_INITIAL_BACKOFF", "10m"));
+                "SD_WEBHOOK_INITIAL_BACKOFF", "10m", "SD_LIMITS_MAX_STEPS", LIMITS.get("SD_LIMITS_MAX_STEPS")));
     }
 
     @AfterAll
