@@ -41,7 +41,7 @@ public class Benchmark {
     @ConfigProperty(name = "kafka.bootstrap.servers", defaultValue = "localhost:9092")
     String bootstrapServers;
 
-    /** Options: --requests N --width W --height H --steps S --guidance G --scheduler NAME --prompt TEXT --timeout SECONDS */
+    /** Options: --requests N --warmup N --width W --height H --steps S --guidance G --scheduler NAME --prompt TEXT --timeout SECONDS */
     public int run(String[] args) throws Exception {
         Map<String, String> options = parse(args);
         int requests = Integer.parseInt(options.getOrDefault("requests", "20"));
@@ -56,12 +56,11 @@ public class Benchmark {
             template.put("scheduler", options.get("scheduler"));
         }
 
-        String topicEvents = config.topics().events();
-        Map<String, Long> submitted = new HashMap<>();
-        Map<String, JsonNode> finished = new HashMap<>();
+        int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
         try (KafkaConsumer<String, String> events = consumer();
                 KafkaProducer<String, String> producer = producer()) {
             // Start reading events from now: assign every partition and seek to the end before submitting.
+            String topicEvents = config.topics().events();
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo p : events.partitionsFor(topicEvents)) {
                 partitions.add(new TopicPartition(topicEvents, p.partition()));
@@ -70,34 +69,54 @@ public class Benchmark {
             events.seekToEnd(partitions);
             partitions.forEach(events::position);
 
-            System.out.printf(Locale.ROOT, "benchmark: %d requests of %s%n", requests, template);
-            long start = System.nanoTime();
-            for (int i = 0; i < requests; i++) {
-                String id = "bench-" + UUID.randomUUID();
-                ObjectNode request = template.deepCopy().put("id", id).put("seed", i);
-                submitted.put(id, System.nanoTime());
-                producer.send(new ProducerRecord<>(config.topics().requests(), id, JSON.writeValueAsString(request)));
-            }
-            producer.flush();
-            long deadline = start + timeout.toNanos();
-            Map<String, Long> latencyNanos = new HashMap<>();
-            while (finished.size() < requests && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, String> record : events.poll(Duration.ofMillis(200))) {
-                    if (!submitted.containsKey(record.key())) {
-                        continue;
-                    }
-                    JsonNode event = JSON.readTree(record.value());
-                    String type = event.get("type").asText();
-                    if ((type.equals("completed") || type.equals("failed")) && !finished.containsKey(record.key())) {
-                        finished.put(record.key(), event);
-                        latencyNanos.put(record.key(), System.nanoTime() - submitted.get(record.key()));
-                    }
+            if (warmup > 0) {
+                // A fresh JVM's first requests pay for class loading, JIT and Kafka fetch sessions: not measured.
+                System.out.printf(Locale.ROOT, "warm-up: %d requests (not measured)%n", warmup);
+                Batch warm = push(producer, events, template, warmup, timeout);
+                if (warm.finished().size() < warmup) {
+                    System.out.println("warm-up did not finish in time");
+                    return 1;
                 }
             }
-            long wall = System.nanoTime() - start;
-            report(requests, finished, latencyNanos, wall);
+            System.out.printf(Locale.ROOT, "benchmark: %d requests of %s%n", requests, template);
+            Batch batch = push(producer, events, template, requests, timeout);
+            report(requests, batch.finished(), batch.latencyNanos(), batch.wallNanos());
+            return batch.finished().size() == requests ? 0 : 1;
         }
-        return finished.size() == requests ? 0 : 1;
+    }
+
+    /** Terminal events and latencies of one batch of requests submitted at once. */
+    private record Batch(Map<String, JsonNode> finished, Map<String, Long> latencyNanos, long wallNanos) {
+    }
+
+    private Batch push(KafkaProducer<String, String> producer, KafkaConsumer<String, String> events,
+            ObjectNode template, int requests, Duration timeout) throws Exception {
+        Map<String, Long> submitted = new HashMap<>();
+        Map<String, JsonNode> finished = new HashMap<>();
+        Map<String, Long> latencyNanos = new HashMap<>();
+        long start = System.nanoTime();
+        for (int i = 0; i < requests; i++) {
+            String id = "bench-" + UUID.randomUUID();
+            ObjectNode request = template.deepCopy().put("id", id).put("seed", i);
+            submitted.put(id, System.nanoTime());
+            producer.send(new ProducerRecord<>(config.topics().requests(), id, JSON.writeValueAsString(request)));
+        }
+        producer.flush();
+        long deadline = start + timeout.toNanos();
+        while (finished.size() < requests && System.nanoTime() < deadline) {
+            for (ConsumerRecord<String, String> record : events.poll(Duration.ofMillis(200))) {
+                if (!submitted.containsKey(record.key())) {
+                    continue;
+                }
+                JsonNode event = JSON.readTree(record.value());
+                String type = event.get("type").asText();
+                if ((type.equals("completed") || type.equals("failed")) && !finished.containsKey(record.key())) {
+                    finished.put(record.key(), event);
+                    latencyNanos.put(record.key(), System.nanoTime() - submitted.get(record.key()));
+                }
+            }
+        }
+        return new Batch(finished, latencyNanos, System.nanoTime() - start);
     }
 
     private void report(int requests, Map<String, JsonNode> finished, Map<String, Long> latencyNanos, long wall) {
