@@ -32,8 +32,9 @@ public class EventPublisher {
 
     /** Sends and waits for the broker's acknowledgement: for events a request's state depends on. */
     public void publish(GenerationEvent event) {
-        published.fire(event);
         emitter.sendMessage(message(event)).await().atMost(SEND_TIMEOUT);
+        // After the broker has it: observers count what users will see, not what failed to go out.
+        published.fire(event);
     }
 
     /** Sends without waiting: for progress events, which must not slow the denoising loop. */

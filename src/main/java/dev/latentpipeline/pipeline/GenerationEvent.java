@@ -54,10 +54,6 @@ public record GenerationEvent(
             @JsonProperty("onnx_ms") long onnxMs,
             @JsonProperty("from_step") Integer fromStep,
             @JsonProperty("to_step") Integer toStep) {
-
-        public StageTiming(String stage, String worker, String startedAt, long durationMs, long onnxMs) {
-            this(stage, worker, startedAt, durationMs, onnxMs, null, null);
-        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
