@@ -34,7 +34,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -66,7 +68,7 @@ public class DenoisingStage {
     @Inject
     CancellationRegistry cancellations;
     @Inject
-    UnetShutdown shutdown;
+    UnetHandoff handoff;
     @Inject
     Completions completions;
     @Inject
@@ -116,9 +118,10 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         String requestId = record.key();
-        if (!shutdown.tryEnter()) {
-            // Stopping: leave the message uncommitted for whichever worker owns the partition next.
-            shutdown.holdUntilConsumerClosed();
+        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        if (!handoff.tryEnter(partition)) {
+            // Stopping, or the partition is moving: never committed here, so its next owner runs it.
+            LOG.debugf("Left %s (%s offset %d) to the partition's next owner", requestId, partition, record.offset());
             return;
         }
         try {
@@ -129,13 +132,12 @@ public class DenoisingStage {
                 LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
                 return;
             }
-            Outcome outcome = denoise(message);
+            Outcome outcome = denoise(message, () -> handoff.mustYield(partition));
             output.send(outcome.channel(), requestId, outcome.message().toByteArray());
         } catch (RuntimeException e) {
             failures.handle(Stages.UNET, requestId, "denoising", e);
         } finally {
-            shutdown.handled(record.topic(), record.partition(), record.offset());
-            shutdown.exit();
+            handoff.exit(partition, record.offset());
         }
     }
 
@@ -143,7 +145,8 @@ public class DenoisingStage {
     record Outcome(String channel, StageMessage message) {
     }
 
-    Outcome denoise(StageMessage message) {
+    /** {@code handOn} says when the loop must stop at this step and checkpoint (shutdown, partition moving). */
+    Outcome denoise(StageMessage message, BooleanSupplier handOn) {
         long started = System.currentTimeMillis();
         DenoisingLoop denoisingLoop = loop();
         long onnxBefore = models.unet().nanosInside();
@@ -204,7 +207,7 @@ public class DenoisingStage {
                             cancelled[0] = true;
                             return false;
                         }
-                        return !checkpoints.due(fromStep, done, total) && !shutdown.draining();
+                        return !checkpoints.due(fromStep, done, total) && !handOn.getAsBoolean();
                     });
         } catch (IndexOutOfBoundsException e) {
             throw scheduleError(e, scheduler, schedulerName, request.steps());
@@ -225,9 +228,12 @@ public class DenoisingStage {
         }
         Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
                 noise.states(), worker.id());
-        if (shutdown.draining()) {
+        if (handoff.draining()) {
             LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
                     segment.totalSteps());
+        } else if (handOn.getAsBoolean()) {
+            LOG.infof("Checkpointed %s at step %d of %d for its partition's next owner", request.id(),
+                    segment.stepsDone(), segment.totalSteps());
         }
         return new Outcome(StageOutput.EMBEDDINGS, out.setCheckpoint(checkpoint.toProto()).build());
     }

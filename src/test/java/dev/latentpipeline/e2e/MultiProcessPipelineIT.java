@@ -44,6 +44,9 @@ class MultiProcessPipelineIT {
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(90);
     static final String UNET_GROUP = "sd-unet";
     static final int CHECKPOINT_EVERY = 4;
+    /** Long enough that a worker joining (a JVM start, seconds) still finds most of the work queued. */
+    static final String LONGER_JOB = "\"prompt\":\"a blue stripe\",\"width\":32,\"height\":32,\"steps\":120,"
+            + "\"guidance_scale\":3";
     /** Long enough loops that a worker stopped under load leaves requests part-way through. */
     static final String LONG_JOB = "\"prompt\":\"a green circle\",\"width\":32,\"height\":32,\"steps\":24,"
             + "\"guidance_scale\":3";
@@ -229,9 +232,13 @@ class MultiProcessPipelineIT {
 
     /** Long jobs, cycling through every scheduler so multistep history and noise state cross processes. */
     List<String> submitLongJobs(int count) {
+        return submitLongJobs(count, LONG_JOB);
+    }
+
+    List<String> submitLongJobs(int count, String template) {
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            ids.addAll(submit(1, LONG_JOB + ",\"scheduler\":\"" + SCHEDULERS.get(i % SCHEDULERS.size()) + "\""));
+            ids.addAll(submit(1, template + ",\"scheduler\":\"" + SCHEDULERS.get(i % SCHEDULERS.size()) + "\""));
         }
         return ids;
     }
@@ -336,5 +343,37 @@ class MultiProcessPipelineIT {
         // Offsets were committed on the way out: nothing unet-2 handled was done again.
         assertEquals(duplicatesBefore, count(workers.get("vae-1").output(), "Suppressed duplicate latents"));
         assertEquals(0, count(workers.get("unet-3").output(), "Dropped a duplicate denoising job"));
+    }
+
+    @Test
+    @Order(4)
+    void aWorkerJoiningUnderLoadTakesPartitionsWithoutRunningAnyLoopTwice() {
+        AppProcess busy = workers.get("unet-3");
+        long duplicatesBefore = count(workers.get("vae-1").output(), "Suppressed duplicate latents");
+        List<String> ids = submitLongJobs(30, LONGER_JOB);
+        awaitProgress("unet-3", ids, 2 * CHECKPOINT_EVERY);
+        startWorker("unet", "unet-4").awaitStarted(START_TIMEOUT);
+
+        Map<String, JsonNode> done = events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
+        awaitQuiet();
+        assertCompletedOnce(ids);
+        assertContiguousSegments(done);
+        Map<String, Integer> moved = handovers(done, "unet-3", "unet-4");
+        assertFalse(moved.isEmpty(), "the joining worker took over no request");
+        // A loop in flight on a partition that moved stopped at its next step; unet-4 continued exactly there.
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("Checkpointed (\\S+) at step (\\d+) of \\d+ for its partition's next owner")
+                .matcher(busy.output());
+        while (m.find()) {
+            assertEquals(Integer.valueOf(m.group(2)), moved.get(m.group(1)), m.group());
+        }
+        // No step of any request was computed twice: the moving partitions were committed before they moved.
+        for (String id : ids) {
+            List<Integer> steps = events.events(id).stream().filter(e -> e.get("type").asText().equals("denoising"))
+                    .map(e -> e.get("step").asInt()).toList();
+            assertEquals(new HashSet<>(steps).size(), steps.size(), () -> id + " ran steps twice: " + steps);
+        }
+        assertEquals(duplicatesBefore, count(workers.get("vae-1").output(), "Suppressed duplicate latents"));
+        assertEquals(0, count(workers.get("unet-4").output(), "Dropped a duplicate denoising job"));
     }
 }
