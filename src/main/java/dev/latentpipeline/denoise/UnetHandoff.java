@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.IntSupplier;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
@@ -114,19 +115,10 @@ public class UnetHandoff {
                 LOG.infof("Partitions %s move to another worker: %d loop(s) checkpoint at their next step", partitions,
                         busy);
             }
-            while ((busy = busy(partitions)) > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.warnf("Partitions %s move on with %d loop(s) still running after %s: their messages stay "
-                            + "uncommitted and the next owner runs them again", partitions, busy, grace);
-                    break;
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
-                }
+            busy = awaitIdle(() -> busy(partitions), deadline);
+            if (busy > 0) {
+                LOG.warnf("Partitions %s move on with %d loop(s) still running after %s: their messages stay "
+                        + "uncommitted and the next owner runs them again", partitions, busy, grace);
             }
         }
         return handledOffsets(partitions);
@@ -147,6 +139,24 @@ public class UnetHandoff {
         return inFlight.values().stream().mapToInt(Integer::intValue).sum();
     }
 
+    /** Waits, holding this monitor, until nothing counted by {@code busy} is in flight or the deadline passes. */
+    private int awaitIdle(IntSupplier busy, long deadline) {
+        int left;
+        while ((left = busy.getAsInt()) > 0) {
+            long nanos = deadline - System.nanoTime();
+            if (nanos <= 0) {
+                return left;
+            }
+            try {
+                wait(Math.max(1, nanos / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return busy.getAsInt();
+            }
+        }
+        return 0;
+    }
+
     /**
      * SIGTERM, before the Kafka connector closes its clients (it closes after ShutdownEvent observers return, so
      * its producers are still there for the checkpoints): stop polling, let the loops checkpoint, commit.
@@ -163,20 +173,11 @@ public class UnetHandoff {
         long deadline = System.nanoTime() + grace.toNanos();
         synchronized (this) {
             LOG.infof("Shutting down: %d denoising job(s) in flight; each checkpoints at its next step", busy());
-            int busy;
-            while ((busy = busy()) > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.warnf("Shutting down with %d job(s) still in flight after %s: their messages stay "
-                            + "uncommitted and are redelivered to another worker", busy, grace);
-                    return;
-                }
-                try {
-                    wait(Math.max(1, left / 1_000_000));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+            int busy = awaitIdle(this::busy, deadline);
+            if (busy > 0) {
+                LOG.warnf("Shutting down with %d job(s) still in flight after %s: their messages stay "
+                        + "uncommitted and are redelivered to another worker", busy, grace);
+                return;
             }
         }
         Map<TopicPartition, Long> offsets = handledOffsets(null);

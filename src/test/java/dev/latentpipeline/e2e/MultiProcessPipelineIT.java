@@ -281,6 +281,16 @@ class MultiProcessPipelineIT {
         return out;
     }
 
+    /** Every "Checkpointed <id> at step N of M <why>" in {@code log} is where that request moved on. */
+    static void assertContinuedAtCheckpoints(String log, String why, Map<String, Integer> moved) {
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("Checkpointed (\\S+) at step (\\d+) of \\d+ " + java.util.regex.Pattern.quote(why))
+                .matcher(log);
+        while (m.find()) {
+            assertEquals(Integer.valueOf(m.group(2)), moved.get(m.group(1)), m.group());
+        }
+    }
+
     static long count(String text, String regex) {
         return java.util.regex.Pattern.compile(regex).matcher(text).results().count();
     }
@@ -335,11 +345,7 @@ class MultiProcessPipelineIT {
         Map<String, Integer> moved = handovers(done, "unet-2", "unet-3");
         assertFalse(moved.isEmpty(), "no request moved from unet-2 to unet-3");
         // A loop in flight at SIGTERM stopped at its next step and unet-3 took over exactly there.
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Checkpointed (\\S+) at step (\\d+) of \\d+ on shutdown")
-                .matcher(log);
-        while (m.find()) {
-            assertEquals(Integer.valueOf(m.group(2)), moved.get(m.group(1)), m.group());
-        }
+        assertContinuedAtCheckpoints(log, "on shutdown", moved);
         // Offsets were committed on the way out: nothing unet-2 handled was done again.
         assertEquals(duplicatesBefore, count(workers.get("vae-1").output(), "Suppressed duplicate latents"));
         assertEquals(0, count(workers.get("unet-3").output(), "Dropped a duplicate denoising job"));
@@ -361,12 +367,7 @@ class MultiProcessPipelineIT {
         Map<String, Integer> moved = handovers(done, "unet-3", "unet-4");
         assertFalse(moved.isEmpty(), "the joining worker took over no request");
         // A loop in flight on a partition that moved stopped at its next step; unet-4 continued exactly there.
-        java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("Checkpointed (\\S+) at step (\\d+) of \\d+ for its partition's next owner")
-                .matcher(busy.output());
-        while (m.find()) {
-            assertEquals(Integer.valueOf(m.group(2)), moved.get(m.group(1)), m.group());
-        }
+        assertContinuedAtCheckpoints(busy.output(), "for its partition's next owner", moved);
         // No step of any request was computed twice: the moving partitions were committed before they moved.
         for (String id : ids) {
             List<Integer> steps = events.events(id).stream().filter(e -> e.get("type").asText().equals("denoising"))
