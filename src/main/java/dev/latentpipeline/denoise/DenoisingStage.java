@@ -11,6 +11,7 @@ import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.HandoffCommitStrategy;
 import dev.latentpipeline.pipeline.JobCancelledException;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
@@ -29,6 +30,7 @@ import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -69,6 +71,9 @@ public class DenoisingStage {
     CancellationRegistry cancellations;
     @Inject
     UnetHandoff handoff;
+    @Inject
+    @Identifier(HandoffCommitStrategy.NAME)
+    HandoffCommitStrategy commits;
     @Inject
     Completions completions;
     @Inject
@@ -117,28 +122,23 @@ public class DenoisingStage {
     @Incoming("embeddings")
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
-        String requestId = record.key();
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        if (!handoff.tryEnter(partition)) {
-            // Stopping, or the partition is moving: never committed here, so its next owner runs it.
-            LOG.debugf("Left %s (%s offset %d) to the partition's next owner", requestId, partition, record.offset());
-            return;
-        }
-        try {
-            StageMessage message = StageMessages.parse(record.value());
-            requestId = message.getRequestId();
-            if (completions.isKnownCompleted(requestId)) {
-                // A redelivered job (a crash between sending a checkpoint and committing) whose twin finished.
-                LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
-                return;
+        commits.handle(UnetHandoff.CHANNEL, record, () -> {
+            String requestId = record.key();
+            try {
+                StageMessage message = StageMessages.parse(record.value());
+                requestId = message.getRequestId();
+                if (completions.isKnownCompleted(requestId)) {
+                    // A redelivered job (a crash between sending a checkpoint and committing) whose twin finished.
+                    LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
+                    return;
+                }
+                Outcome outcome = denoise(message, () -> handoff.mustYield(partition));
+                output.send(outcome.channel(), requestId, outcome.message().toByteArray());
+            } catch (RuntimeException e) {
+                failures.handle(Stages.UNET, requestId, "denoising", e);
             }
-            Outcome outcome = denoise(message, () -> handoff.mustYield(partition));
-            output.send(outcome.channel(), requestId, outcome.message().toByteArray());
-        } catch (RuntimeException e) {
-            failures.handle(Stages.UNET, requestId, "denoising", e);
-        } finally {
-            handoff.exit(partition, record.offset());
-        }
+        });
     }
 
     /** Where a message goes: finished latents to sd.latents, or a checkpoint back to sd.embeddings. */
@@ -228,7 +228,7 @@ public class DenoisingStage {
         }
         Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
                 noise.states(), worker.id());
-        if (handoff.draining()) {
+        if (handoff.stopping()) {
             LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
                     segment.totalSteps());
         } else if (handOn.getAsBoolean()) {

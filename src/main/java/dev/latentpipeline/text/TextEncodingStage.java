@@ -6,6 +6,7 @@ import dev.latentpipeline.pipeline.CancellationRegistry;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.HandoffCommitStrategy;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.RequestLimits;
 import dev.latentpipeline.pipeline.RequestParser;
@@ -20,6 +21,7 @@ import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -38,6 +40,9 @@ public class TextEncodingStage {
 
     @Inject
     PipelineConfig config;
+    @Inject
+    @Identifier(HandoffCommitStrategy.NAME)
+    HandoffCommitStrategy commits;
     @Inject
     ModelRepository models;
     @Inject
@@ -78,6 +83,10 @@ public class TextEncodingStage {
     @Incoming("requests")
     @Blocking
     public void onRequest(ConsumerRecord<String, byte[]> record) {
+        commits.handle("requests", record, () -> encodeRequest(record));
+    }
+
+    private void encodeRequest(ConsumerRecord<String, byte[]> record) {
         RequestParser.Outcome outcome = parser.parse(record.key(), record.value());
         if (outcome instanceof RequestParser.Rejected rejected) {
             if (rejected.requestId() == null) {

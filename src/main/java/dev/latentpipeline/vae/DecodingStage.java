@@ -9,6 +9,7 @@ import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
+import dev.latentpipeline.pipeline.HandoffCommitStrategy;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.Role;
@@ -25,6 +26,7 @@ import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.common.annotation.Blocking;
+import io.smallrye.common.annotation.Identifier;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -48,6 +50,9 @@ public class DecodingStage {
 
     @Inject
     PipelineConfig config;
+    @Inject
+    @Identifier(HandoffCommitStrategy.NAME)
+    HandoffCommitStrategy commits;
     @Inject
     ModelRepository models;
     @Inject
@@ -88,6 +93,10 @@ public class DecodingStage {
     @Incoming("latents")
     @Blocking
     public void onLatents(ConsumerRecord<String, byte[]> record) {
+        commits.handle("latents", record, () -> decodeRecord(record));
+    }
+
+    private void decodeRecord(ConsumerRecord<String, byte[]> record) {
         String requestId = record.key();
         try {
             StageMessage message = StageMessages.parse(record.value());

@@ -1,4 +1,4 @@
-package dev.latentpipeline.denoise;
+package dev.latentpipeline.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,14 +11,29 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class UnetHandoffTest {
+class PartitionWorkTest {
     static final TopicPartition P0 = new TopicPartition("sd.embeddings", 0);
     static final TopicPartition P1 = new TopicPartition("sd.embeddings", 1);
     static final Duration LONG_GRACE = Duration.ofSeconds(30);
 
-    final UnetHandoff handoff = new UnetHandoff();
+    final PartitionWork handoff = new PartitionWork("embeddings");
+
+    @BeforeEach
+    void trackedByTheHandoffStrategy() {
+        handoff.trackPartitions();
+    }
+
+    @Test
+    void withAnotherCommitStrategyEveryMessageIsHandled() {
+        PartitionWork untracked = new PartitionWork("latents");
+        assertTrue(untracked.tryEnter(P0), "ownership is unknown, so the message must not be skipped");
+        untracked.exit(P0, 1);
+        untracked.stopTaking();
+        assertFalse(untracked.tryEnter(P0));
+    }
 
     @Test
     void worksOnlyOnPartitionsItOwns() {
@@ -52,6 +67,19 @@ class UnetHandoffTest {
         assertFalse(handoff.mustYield(P1), "a partition that stays is not disturbed");
         assertTrue(handoff.tryEnter(P1));
         loop.join();
+    }
+
+    @Test
+    void aStoppingConsumerStartsNothingAndAsksRunningWorkToYield() {
+        handoff.assigned(List.of(P0));
+        assertTrue(handoff.tryEnter(P0));
+        handoff.stopTaking();
+        assertTrue(handoff.mustYield(P0));
+        assertFalse(handoff.tryEnter(P0));
+        assertEquals(1, handoff.busy());
+        handoff.exit(P0, 2);
+        assertEquals(0, handoff.awaitIdle(System.nanoTime()));
+        assertEquals(Map.of(P0, 3L), handoff.handledOffsets(null), "handled before the stop, so committed");
     }
 
     @Test
