@@ -22,7 +22,7 @@ import java.util.List;
  * The three stages' model code in one process, without Kafka or S3: the same classes the stages call (TextEncoder,
  * InitialLatents.start, DenoisingLoop, VaeDecoder), for checks that run many requests over several model variants.
  */
-final class LocalPipeline implements AutoCloseable {
+public final class LocalPipeline implements AutoCloseable {
     private final List<OnnxModel> open = new ArrayList<>();
     private final TextEncoder textEncoder;
     private final DenoisingLoop loop;
@@ -31,7 +31,7 @@ final class LocalPipeline implements AutoCloseable {
     private final SchedulerConfig schedulerConfig;
     private final ClipTokenizer tokenizer;
 
-    LocalPipeline(Path dir) {
+    public LocalPipeline(Path dir) {
         ModelLayout layout = ModelLayout.open(dir);
         OnnxRuntime runtime = new OnnxRuntime(OnnxRuntime.Provider.CPU, 0, 1);
         tokenizer = ClipTokenizer.load(layout.tokenizerDir());
@@ -51,7 +51,7 @@ final class LocalPipeline implements AutoCloseable {
         return tokenizer;
     }
 
-    static GenerationRequest request(String prompt, String negative, double guidance, String scheduler, int steps,
+    public static GenerationRequest request(String prompt, String negative, double guidance, String scheduler, int steps,
             long seed, int width, int height) {
         return new GenerationRequest("local", prompt, negative, width, height, steps, guidance, scheduler, seed, 1,
                 null);
@@ -63,7 +63,7 @@ final class LocalPipeline implements AutoCloseable {
     }
 
     /** Image 0 of the request, [1, 3, H, W] in [-1, 1]; {@code initPixels} for img2img, {@code explicit} noise. */
-    FloatTensor generate(GenerationRequest request, FloatTensor initPixels, FloatTensor explicit) {
+    public FloatTensor generate(GenerationRequest request, FloatTensor initPixels, FloatTensor explicit) {
         long[] seeds = new long[request.numImages()];
         for (int k = 0; k < seeds.length; k++) {
             seeds[k] = request.seedOf(k);

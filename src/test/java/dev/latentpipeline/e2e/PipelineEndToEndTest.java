@@ -63,7 +63,7 @@ class PipelineEndToEndTest {
         return terminal;
     }
 
-    private static double[] expected(BuiltinColors.Rgb prompt, BuiltinColors.Rgb negative, double g) {
+    static double[] expected(BuiltinColors.Rgb prompt, BuiltinColors.Rgb negative, double g) {
         double[] p = {prompt.r(), prompt.g(), prompt.b()};
         double[] n = {negative.r(), negative.g(), negative.b()};
         double[] out = new double[3];
@@ -73,11 +73,11 @@ class PipelineEndToEndTest {
         return out;
     }
 
-    private static BuiltinColors.Rgb color(String word) {
+    static BuiltinColors.Rgb color(String word) {
         return BuiltinColors.COLORS.get(word);
     }
 
-    private static BuiltinColors.Rgb mean(BuiltinColors.Rgb a, BuiltinColors.Rgb b) {
+    static BuiltinColors.Rgb mean(BuiltinColors.Rgb a, BuiltinColors.Rgb b) {
         return new BuiltinColors.Rgb((a.r() + b.r()) / 2, (a.g() + b.g()) / 2, (a.b() + b.b()) / 2);
     }
 
@@ -87,7 +87,7 @@ class PipelineEndToEndTest {
         return image;
     }
 
-    private static double[] meanColor(BufferedImage image) {
+    static double[] meanColor(BufferedImage image) {
         double[] sum = new double[3];
         for (int y = 0; y < image.getHeight(); y++) {
             for (int x = 0; x < image.getWidth(); x++) {
@@ -109,7 +109,7 @@ class PipelineEndToEndTest {
      * With SD 1.5's set_alpha_to_one=false, PNDM and DDIM stop one noise level short of clean (as in diffusers):
      * about 0.029 of the initial noise stays in the latent, so image means scatter by a few 8-bit levels.
      */
-    private static double toleranceFor(String scheduler) {
+    static double toleranceFor(String scheduler) {
         return scheduler.equals("pndm") || scheduler.equals("ddim") ? 0.015 : TOLERANCE;
     }
 
