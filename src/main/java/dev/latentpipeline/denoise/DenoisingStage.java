@@ -54,6 +54,8 @@ public class DenoisingStage {
     static final int LATENT_CHANNELS = 4;
     static final int VAE_DOWNSAMPLE = 8;
     static final String FALLBACK_SCHEDULER = "euler";
+    /** The incoming channel: sd.embeddings, text encoder output and checkpoints alike. */
+    static final String CHANNEL = "embeddings";
 
     @Inject
     PipelineConfig config;
@@ -69,8 +71,6 @@ public class DenoisingStage {
     ImageStore store;
     @Inject
     CancellationRegistry cancellations;
-    @Inject
-    UnetHandoff handoff;
     @Inject
     @Identifier(HandoffCommitStrategy.NAME)
     HandoffCommitStrategy commits;
@@ -123,7 +123,7 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        commits.handle(UnetHandoff.CHANNEL, record, () -> {
+        commits.handle(CHANNEL, record, () -> {
             String requestId = record.key();
             try {
                 StageMessage message = StageMessages.parse(record.value());
@@ -133,7 +133,7 @@ public class DenoisingStage {
                     LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
                     return;
                 }
-                Outcome outcome = denoise(message, () -> handoff.mustYield(partition));
+                Outcome outcome = denoise(message, () -> commits.work(CHANNEL).mustYield(partition));
                 output.send(outcome.channel(), requestId, outcome.message().toByteArray());
             } catch (RuntimeException e) {
                 failures.handle(Stages.UNET, requestId, "denoising", e);
@@ -228,7 +228,7 @@ public class DenoisingStage {
         }
         Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
                 noise.states(), worker.id());
-        if (handoff.stopping()) {
+        if (commits.work(CHANNEL).stopped()) {
             LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
                     segment.totalSteps());
         } else if (handOn.getAsBoolean()) {

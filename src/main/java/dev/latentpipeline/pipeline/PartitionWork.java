@@ -29,6 +29,8 @@ public final class PartitionWork {
     private final Map<TopicPartition, Integer> inFlight = new HashMap<>();
     /** Next offset to commit per partition: one past the last message handled while this consumer owned it. */
     private final Map<TopicPartition, Long> handled = new HashMap<>();
+    /** Counts the times each partition was assigned, so work begun in an earlier turn cannot commit in a later one. */
+    private final Map<TopicPartition, Long> turns = new HashMap<>();
 
     public PartitionWork(String channel) {
         this.channel = channel;
@@ -53,22 +55,30 @@ public final class PartitionWork {
         return stopped || revoking.contains(partition);
     }
 
+    /** What {@link #tryEnter} returns when the message must be left alone. */
+    public static final long NOT_ENTERED = -1;
+
     /**
      * Counts a message as in flight, unless the consumer is stopping or no longer (or not yet) owns its partition:
-     * then the caller must leave the message alone. It is never committed here, so the partition's next owner gets it.
+     * then it returns {@link #NOT_ENTERED} and the caller must leave the message alone. It is never committed here,
+     * so the partition's next owner gets it. Otherwise it returns the ticket to give back to {@link #exit}.
      */
-    public synchronized boolean tryEnter(TopicPartition partition) {
+    public synchronized long tryEnter(TopicPartition partition) {
         if (stopped || (tracking && (revoking.contains(partition) || !owned.contains(partition)))) {
-            return false;
+            return NOT_ENTERED;
         }
         inFlight.merge(partition, 1, Integer::sum);
-        return true;
+        return turns.getOrDefault(partition, 0L);
     }
 
-    /** Ends what {@link #tryEnter} started: the message at {@code offset} is handled, its output on the broker. */
-    public synchronized void exit(TopicPartition partition, long offset) {
-        if (owned.contains(partition)) {
-            handled.merge(partition, offset + 1, Math::max);
+    /**
+     * Ends what {@link #tryEnter} started. Only a message {@code handled} (its output, or its failed event, on the
+     * broker) in the same turn of ownership it started in counts for the commit: a message that threw, or that
+     * outlived a revocation while the partition went away and came back, is left for redelivery.
+     */
+    public synchronized void exit(TopicPartition partition, long ticket, long offset, boolean handled) {
+        if (handled && owned.contains(partition) && turns.getOrDefault(partition, 0L) == ticket) {
+            this.handled.merge(partition, offset + 1, Math::max);
         }
         inFlight.merge(partition, -1, Integer::sum);
         notifyAll();
@@ -88,7 +98,10 @@ public final class PartitionWork {
     /** The group gave these partitions; anything remembered about them from an earlier turn is stale. */
     public synchronized void assigned(Collection<TopicPartition> partitions) {
         owned.addAll(partitions);
-        partitions.forEach(handled::remove);
+        partitions.forEach(p -> {
+            handled.remove(p);
+            turns.merge(p, 1L, Long::sum);
+        });
     }
 
     /**

@@ -161,7 +161,10 @@ public interface PipelineConfig {
         @WithDefault("10")
         String checkpointEvery();
 
-        /** On SIGTERM, how long to wait for in-flight loops to reach their next step and checkpoint. */
+        /**
+         * On SIGTERM, or when the group moves a partition away, how long any stage waits for its message in hand
+         * (a UNet loop: to reach its next step and checkpoint) before it lets go without committing it.
+         */
         @WithName("shutdown-grace")
         @WithDefault("30s")
         java.time.Duration shutdownGrace();

@@ -156,8 +156,10 @@ class FidelityEndToEndTest {
     @ValueSource(strings = {"euler", "euler_a", "lms", "dpmpp_2m"})
     void img2imgLandsOnThePromptColourWithSamplersEndingAtSigmaZero(String scheduler) throws IOException {
         String init = upload(flat(SIZE, SIZE, 0x0000FF, "png"));
+        // A fixed seed: LMS's five steps from strength 0.5 leave a seed-dependent error, up to 2.4 levels over 40
+        // seeds (before PNG rounding), at the edge of the tolerance; CI once met such a seed.
         JsonNode done = generate("{\"prompt\":\"red\",\"guidance_scale\":1,\"width\":64,\"height\":64,\"steps\":10,"
-                + "\"strength\":0.5,\"init_image\":\"" + init + "\",\"scheduler\":\"" + scheduler + "\"}");
+                + "\"seed\":5,\"strength\":0.5,\"init_image\":\"" + init + "\",\"scheduler\":\"" + scheduler + "\"}");
         assertArrayEquals(new double[] {1, 0, 0}, meanColor(image(done, 0)), TOLERANCE);
     }
 
@@ -170,7 +172,7 @@ class FidelityEndToEndTest {
     void img2imgStartsAtTheTimestepStrengthSelects() throws IOException {
         String init = upload(flat(SIZE, SIZE, 0x0000FF, "png"));
         String zeros = upload(Npy.write(FloatTensor.zeros(1, 4, SIZE / 8, SIZE / 8)));
-        JsonNode done = generate("{\"prompt\":\"red\",\"guidance_scale\":1,\"width\":64,\"height\":64,\"steps\":10,"
+        JsonNode done = generate("{\"seed\":11,\"prompt\":\"red\",\"guidance_scale\":1,\"width\":64,\"height\":64,\"steps\":10,"
                 + "\"strength\":0.1,\"init_image\":\"" + init + "\",\"latents\":\"" + zeros
                 + "\",\"scheduler\":\"ddim\"}");
         double[] abar = alphasCumprod();
@@ -197,7 +199,7 @@ class FidelityEndToEndTest {
             }
         }
         String init = upload(encode(blocks, "png"));
-        JsonNode done = generate("{\"prompt\":\"green\",\"width\":64,\"height\":48,\"steps\":10,\"strength\":0,"
+        JsonNode done = generate("{\"seed\":11,\"prompt\":\"green\",\"width\":64,\"height\":48,\"steps\":10,\"strength\":0,"
                 + "\"init_image\":\"" + init + "\",\"scheduler\":\"euler\"}");
         assertArrayEquals(pixels(blocks), pixels(image(done, 0)));
     }
@@ -205,7 +207,7 @@ class FidelityEndToEndTest {
     @Test
     void anInitImageOfAnotherSizeIsResizedAndSaidSo() throws IOException {
         String jpeg = upload(flat(40, 24, 0xFF8000, "jpg"));
-        JsonNode done = generate("{\"prompt\":\"\",\"width\":64,\"height\":64,\"steps\":4,\"strength\":0,"
+        JsonNode done = generate("{\"seed\":11,\"prompt\":\"\",\"width\":64,\"height\":64,\"steps\":4,\"strength\":0,"
                 + "\"init_image\":\"" + jpeg + "\"}");
         assertArrayEquals(new double[] {1, 0.5, 0}, meanColor(image(done, 0)), 3.0 / 255);
         assertTrue(done.get("warnings").toString().contains("resized to 64x64"), done.toString());

@@ -336,7 +336,7 @@ class MultiProcessPipelineIT {
         leaving.terminate();
         leaving.waitForExit(Duration.ofSeconds(40));
         String log = leaving.output();
-        assertTrue(log.contains("Shutting down: no denoising job in flight"), log);
+        assertTrue(log.contains("Shutting down: nothing in hand on embeddings"), log);
 
         Map<String, JsonNode> done = events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
         awaitQuiet();

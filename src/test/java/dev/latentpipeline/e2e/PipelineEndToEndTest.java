@@ -155,7 +155,7 @@ class PipelineEndToEndTest {
     @Test
     void negativePromptAndGuidanceMixColoursLinearly() throws IOException {
         String id = newId();
-        JsonNode done = generate(id, "{\"prompt\":\"red white\",\"negative_prompt\":\"white\",\"guidance_scale\":1.5,"
+        JsonNode done = generate(id, "{\"seed\":11,\"prompt\":\"red white\",\"negative_prompt\":\"white\",\"guidance_scale\":1.5,"
                 + "\"width\":64,\"height\":64,\"steps\":25,\"scheduler\":\"euler\"}");
         // The issue's worked example: (1, 0.25, 0.25).
         double[] want = expected(mean(color("red"), color("white")), color("white"), 1.5);
@@ -166,7 +166,7 @@ class PipelineEndToEndTest {
     @Test
     void guidanceOneIsTheConditionalPrediction() throws IOException {
         String id = newId();
-        JsonNode done = generate(id, "{\"prompt\":\"a blue yellow bird\",\"negative_prompt\":\"black\","
+        JsonNode done = generate(id, "{\"seed\":11,\"prompt\":\"a blue yellow bird\",\"negative_prompt\":\"black\","
                 + "\"guidance_scale\":1,\"width\":64,\"height\":64,\"steps\":15}");
         assertColor(expected(mean(color("blue"), color("yellow")), color("black"), 1.0),
                 image(done.get("images").get(0).get("key").asText()));
@@ -194,7 +194,7 @@ class PipelineEndToEndTest {
     @ValueSource(strings = {"pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m", "dpmpp_2m_karras"})
     void everySamplerReachesThePredictedColour(String scheduler) throws IOException {
         String id = newId();
-        JsonNode done = generate(id, "{\"prompt\":\"orange cyan\",\"negative_prompt\":\"purple\","
+        JsonNode done = generate(id, "{\"seed\":11,\"prompt\":\"orange cyan\",\"negative_prompt\":\"purple\","
                 + "\"guidance_scale\":2,\"width\":64,\"height\":64,\"steps\":12,\"scheduler\":\"" + scheduler
                 + "\"}");
         assertArrayEquals(expected(mean(color("orange"), color("cyan")), color("purple"), 2),
@@ -205,7 +205,7 @@ class PipelineEndToEndTest {
     void longPromptsAreTruncatedAndSaidSo() {
         String id = newId();
         String prompt = "red ".repeat(100);
-        JsonNode done = generate(id, "{\"prompt\":\"" + prompt + "\",\"width\":16,\"height\":16,\"steps\":2}");
+        JsonNode done = generate(id, "{\"seed\":11,\"prompt\":\"" + prompt + "\",\"width\":16,\"height\":16,\"steps\":2}");
         assertTrue(done.get("warnings").get(0).asText().contains("truncated"), done.toString());
     }
 
@@ -239,6 +239,6 @@ class PipelineEndToEndTest {
 
         // Garbage with no key and no readable id is skipped; the next request still runs.
         client.send(null, new byte[] {(byte) 0xFF, 0x00, 0x13});
-        generate(newId(), "{\"prompt\":\"black\",\"width\":16,\"height\":16,\"steps\":3}");
+        generate(newId(), "{\"seed\":11,\"prompt\":\"black\",\"width\":16,\"height\":16,\"steps\":3}");
     }
 }
