@@ -13,6 +13,7 @@ import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.HandoffCommitStrategy;
 import dev.latentpipeline.pipeline.JobCancelledException;
+import dev.latentpipeline.pipeline.PartitionWork;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestParser;
@@ -123,6 +124,7 @@ public class DenoisingStage {
     @Blocking
     public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+        PartitionWork work = commits.work(CHANNEL);
         commits.handle(CHANNEL, record, () -> {
             String requestId = record.key();
             try {
@@ -133,7 +135,7 @@ public class DenoisingStage {
                     LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
                     return;
                 }
-                Outcome outcome = denoise(message, () -> commits.work(CHANNEL).mustYield(partition));
+                Outcome outcome = denoise(message, () -> work.mustYield(partition));
                 output.send(outcome.channel(), requestId, outcome.message().toByteArray());
             } catch (RuntimeException e) {
                 failures.handle(Stages.UNET, requestId, "denoising", e);

@@ -64,13 +64,13 @@ public class HandoffCommitStrategy implements KafkaCommitHandler.Factory {
      * Runs {@code body} for {@code record} as the message in hand on its partition, unless the consumer is stopping
      * or the partition is moving away (then the record is left, uncommitted, for the partition's next owner).
      */
-    public boolean handle(String channel, ConsumerRecord<?, ?> record, Runnable body) {
+    public void handle(String channel, ConsumerRecord<?, ?> record, Runnable body) {
         PartitionWork partitions = work(channel);
         TopicPartition partition = new TopicPartition(record.topic(), record.partition());
         long ticket = partitions.tryEnter(partition);
         if (ticket == PartitionWork.NOT_ENTERED) {
             LOG.debugf("Left %s offset %d to the partition's next owner", partition, record.offset());
-            return false;
+            return;
         }
         boolean handled = false;
         try {
@@ -80,7 +80,6 @@ public class HandoffCommitStrategy implements KafkaCommitHandler.Factory {
             // A body that threw (its failed event could not be published either) is not committed: redelivered.
             partitions.exit(partition, ticket, record.offset(), handled);
         }
-        return true;
     }
 
     @Override
@@ -131,7 +130,8 @@ public class HandoffCommitStrategy implements KafkaCommitHandler.Factory {
         for (Handler handler : handlers.getOrDefault(channel, List.of())) {
             try {
                 Map<TopicPartition, OffsetAndMetadata> committed = handler.onPollingThread(c -> {
-                    Map<TopicPartition, OffsetAndMetadata> due = handler.assigned(c, work(channel).handledOffsets(null));
+                    Map<TopicPartition, OffsetAndMetadata> due = toCommit(
+                            handler.assigned(c, work(channel).handledOffsets(null)));
                     if (!due.isEmpty()) {
                         c.commitSync(due, timeout);
                     }
@@ -200,11 +200,10 @@ public class HandoffCommitStrategy implements KafkaCommitHandler.Factory {
             }
         }
 
-        /** The entries of {@code offsets} for partitions this consumer holds, as commit arguments. */
-        Map<TopicPartition, OffsetAndMetadata> assigned(Consumer<Object, Object> kafkaConsumer,
-                Map<TopicPartition, Long> offsets) {
+        /** The entries of {@code offsets} for partitions this consumer holds. */
+        Map<TopicPartition, Long> assigned(Consumer<Object, Object> kafkaConsumer, Map<TopicPartition, Long> offsets) {
             offsets.keySet().retainAll(kafkaConsumer.assignment());
-            return toCommit(offsets);
+            return offsets;
         }
 
         private void commitSoon() {
@@ -216,9 +215,7 @@ public class HandoffCommitStrategy implements KafkaCommitHandler.Factory {
         }
 
         private void commitOutstanding(Consumer<Object, Object> kafkaConsumer) {
-            Map<TopicPartition, Long> handled = partitions.handledOffsets(null);
-            handled.keySet().retainAll(kafkaConsumer.assignment());
-            Map<TopicPartition, OffsetAndMetadata> due = due(handled);
+            Map<TopicPartition, OffsetAndMetadata> due = due(assigned(kafkaConsumer, partitions.handledOffsets(null)));
             if (due.isEmpty()) {
                 return;
             }

@@ -84,14 +84,13 @@ public final class PartitionWork {
         notifyAll();
     }
 
-    /** Offsets of handled messages on the given partitions (all owned ones when {@code null}). */
+    /** Offsets of handled messages on the given partitions (all owned ones when {@code null}); a copy. */
     public synchronized Map<TopicPartition, Long> handledOffsets(Collection<TopicPartition> partitions) {
-        Map<TopicPartition, Long> out = new HashMap<>();
-        handled.forEach((p, next) -> {
-            if (owned.contains(p) && (partitions == null || partitions.contains(p))) {
-                out.put(p, next);
-            }
-        });
+        // Only owned partitions have entries: exit() records nothing else, released() and assigned() clear them.
+        Map<TopicPartition, Long> out = new HashMap<>(handled);
+        if (partitions != null) {
+            out.keySet().retainAll(partitions);
+        }
         return out;
     }
 

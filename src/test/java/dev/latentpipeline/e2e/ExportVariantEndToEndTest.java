@@ -11,9 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentpipeline.denoise.LocalPipeline;
+import dev.latentpipeline.model.builtin.BuiltinColors;
 import dev.latentpipeline.model.builtin.BuiltinModel;
 import dev.latentpipeline.model.builtin.BuiltinModel.Precision;
 import dev.latentpipeline.model.builtin.BuiltinModel.Variant;
+import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.testing.RealInfrastructure;
 import dev.latentpipeline.vae.PngImages;
@@ -25,7 +27,6 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -56,9 +57,7 @@ class ExportVariantEndToEndTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                if (!Files.isDirectory(DIR.resolve("unet"))) {
-                    BuiltinModel.writeTo(DIR, Variant.STANDARD.withVPrediction().withPrecision(Precision.FP16));
-                }
+                BuiltinModel.writeTo(DIR, Variant.STANDARD.withVPrediction().withPrecision(Precision.FP16));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -97,14 +96,13 @@ class ExportVariantEndToEndTest {
         return image;
     }
 
+    /** Without a scheduler in the request the export's own (PNDM, from its scheduler_config.json) runs. */
     @Test
-    void theExportIsWhatTheWorkersLoaded() throws IOException {
-        String config = Files.readString(Fp16VPredictionExport.DIR.resolve("scheduler/scheduler_config.json"));
-        assertTrue(config.contains("v_prediction"), config);
+    void theExportsOwnSchedulerWithStrongGuidance() throws IOException {
         BufferedImage png = generate("{\"prompt\":\"a red square\",\"width\":64,\"height\":64,\"steps\":20,"
                 + "\"guidance_scale\":7.5,\"seed\":3}");
-        assertArrayEquals(expected(color("red"), dev.latentpipeline.model.builtin.BuiltinColors.NO_COLOR, 7.5),
-                meanColor(png), toleranceFor("pndm"));
+        assertArrayEquals(expected(color("red"), BuiltinColors.NO_COLOR, 7.5), meanColor(png), toleranceFor("pndm"));
+        assertMatchesStandardModel(png, LocalPipeline.request("a red square", "", 7.5, "pndm", 20, 3, 64, 64));
     }
 
     /**
@@ -122,10 +120,14 @@ class ExportVariantEndToEndTest {
         assertEquals(48, png.getHeight());
         assertArrayEquals(expected(mean(color("orange"), color("cyan")), color("purple"), 2), meanColor(png),
                 toleranceFor(scheduler), scheduler);
-        BufferedImage reference = PngImages.toRgb(standard.generate(LocalPipeline.request("orange cyan", "purple", 2,
-                scheduler, 12, 17, 64, 48), null, null));
-        assertTrue(maxLevelDifference(reference, png) <= MAX_LEVELS, () -> scheduler + ": pixels differ by "
-                + maxLevelDifference(reference, png) + " levels from the float32 epsilon model");
+        assertMatchesStandardModel(png, LocalPipeline.request("orange cyan", "purple", 2, scheduler, 12, 17, 64, 48));
+    }
+
+    private static void assertMatchesStandardModel(BufferedImage png, GenerationRequest request) {
+        BufferedImage reference = PngImages.toRgb(standard.generate(request, null, null));
+        int levels = maxLevelDifference(reference, png);
+        assertTrue(levels <= MAX_LEVELS, () -> request.scheduler() + ": pixels differ by " + levels
+                + " levels from the float32 epsilon model");
     }
 
     private static int maxLevelDifference(BufferedImage a, BufferedImage b) {
