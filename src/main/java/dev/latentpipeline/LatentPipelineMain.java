@@ -18,6 +18,13 @@ public class LatentPipelineMain implements QuarkusApplication {
     Benchmark benchmark;
 
     public static void main(String... args) {
+        if (args.length > 0 && args[0].equals("bench")) {
+            // The benchmark may name the export to serve; it must be known before the application starts.
+            String modelDir = Benchmark.modelDirOption(args);
+            if (modelDir != null) {
+                System.setProperty("sd.model.dir", modelDir);
+            }
+        }
         Quarkus.run(LatentPipelineMain.class, args);
     }
 

@@ -3,7 +3,7 @@ package dev.latentpipeline.api;
 import dev.latentpipeline.api.problem.ApiException;
 import dev.latentpipeline.api.status.JobStatus;
 import dev.latentpipeline.api.status.StatusStore;
-import dev.latentpipeline.pipeline.CancellationRegistry;
+import dev.latentpipeline.messaging.CancellationRegistry;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.storage.ImageStore;

@@ -6,7 +6,7 @@ import dev.latentpipeline.api.status.StatusStore;
 import dev.latentpipeline.api.webhook.CallbackUrlPolicy;
 import dev.latentpipeline.api.webhook.WebhookConfig;
 import dev.latentpipeline.pipeline.ErrorCode;
-import dev.latentpipeline.pipeline.EventPublisher;
+import dev.latentpipeline.messaging.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;

@@ -5,48 +5,32 @@ import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.model.ModelRepository;
-import dev.latentpipeline.observability.StageObserved;
-import dev.latentpipeline.pipeline.CancellationRegistry;
 import dev.latentpipeline.pipeline.ErrorCode;
-import dev.latentpipeline.pipeline.EventPublisher;
-import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
-import dev.latentpipeline.pipeline.HandoffCommitStrategy;
-import dev.latentpipeline.pipeline.JobCancelledException;
-import dev.latentpipeline.pipeline.PartitionWork;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
-import dev.latentpipeline.pipeline.RequestParser;
-import dev.latentpipeline.pipeline.Role;
-import dev.latentpipeline.pipeline.StageFailures;
 import dev.latentpipeline.pipeline.StageMessages;
-import dev.latentpipeline.pipeline.StageOutput;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
-import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.tensor.FloatTensor;
-import dev.latentpipeline.tensor.TensorWireCodec;
-import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
-import io.quarkus.runtime.StartupEvent;
-import io.smallrye.common.annotation.Blocking;
-import io.smallrye.common.annotation.Identifier;
-import jakarta.annotation.Priority;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
- * Stage 2: sd.embeddings to sd.latents. Prepares the start latents (seeded noise, explicit latents, or an encoded
- * init image for img2img), runs the scheduler loop with guidance. Every sd.unet.checkpoint-every steps (and on
- * shutdown) it stops and sends the request back to sd.embeddings as a checkpoint, which any UNet worker continues.
+ * Stage 2, embeddings to latents, payload in and payload out: prepares each job's start (seeded noise, explicit
+ * latents, an encoded init image for img2img, or a checkpoint to resume from) on a preparation thread, then runs
+ * it on the {@link DenoisingEngine}, which batches the jobs it holds (sd.unet.max-batch) step by step. Where a job
+ * comes from, where its result goes, and when it must stop are the caller's business ({@link JobControl}).
  */
 @ApplicationScoped
 public class DenoisingStage {
@@ -55,128 +39,126 @@ public class DenoisingStage {
     static final int LATENT_CHANNELS = 4;
     static final int VAE_DOWNSAMPLE = 8;
     static final String FALLBACK_SCHEDULER = "euler";
-    /** The incoming channel: sd.embeddings, text encoder output and checkpoints alike. */
-    static final String CHANNEL = "embeddings";
 
     @Inject
     PipelineConfig config;
     @Inject
     ModelRepository models;
     @Inject
-    EventPublisher events;
-    @Inject
-    StageOutput output;
-    @Inject
-    WorkerIdentity worker;
-    @Inject
     ImageStore store;
     @Inject
-    CancellationRegistry cancellations;
-    @Inject
-    @Identifier(HandoffCommitStrategy.NAME)
-    HandoffCommitStrategy commits;
-    @Inject
-    Completions completions;
-    @Inject
-    StageFailures failures;
+    WorkerIdentity worker;
 
-    private volatile DenoisingLoop loop;
-    private volatile InitialLatents initialLatents;
-    private volatile VaeEncoder vaeEncoder;
-    private volatile SchedulerConfig schedulerConfig;
-    private volatile CheckpointPolicy checkpoints = CheckpointPolicy.NEVER;
+    private UNet unet;
+    private DenoisingEngine engine;
+    private SchedulerConfig schedulerConfig;
+    private InitialLatents initialLatents;
+    /** Preparation (storage reads, VAE encoding) runs beside the engine, so it never stalls the running jobs. */
+    private ExecutorService preparer;
+    /** Opened by the preparation thread on the first img2img job: text-to-image workers never load it. */
+    private VaeEncoder vaeEncoder;
 
-    /** Before the messaging connectors start (priority 1000), so no message meets an unloaded model. */
-    void start(@Observes @Priority(500) StartupEvent event) {
-        if (Role.parse(config.roles()).contains(Role.UNET)) {
-            checkpoints = CheckpointPolicy.parse(config.unet().checkpointEvery());
-            loop();
+    /** What a finished job hands on: the request (its sampler resolved), final latents and this stage's record. */
+    public record Denoised(GenerationRequest request, FloatTensor latents, StageRecord record, List<String> warnings) {
+    }
+
+    /**
+     * A job's input: the request, its text embeddings (negative null without guidance), an optional resume point,
+     * and optionally the request's explicit initial noise already in hand (null: read {@code request.latents()}
+     * from object storage, or draw it from the seeds).
+     */
+    public record Job(GenerationRequest request, FloatTensor promptEmbeds, FloatTensor negativePromptEmbeds,
+            Checkpoint resume, FloatTensor explicitNoise) {
+        public Job(GenerationRequest request, FloatTensor promptEmbeds, FloatTensor negativePromptEmbeds,
+                Checkpoint resume) {
+            this(request, promptEmbeds, negativePromptEmbeds, resume, null);
         }
     }
 
-    private DenoisingLoop loop() {
-        if (loop == null) {
-            synchronized (this) {
-                if (loop == null) {
-                    schedulerConfig = SchedulerConfig.fromJson(models.layout().schedulerConfig());
-                    initialLatents = new InitialLatents(store, this::vaeEncoder);
-                    loop = new DenoisingLoop(new UNet(models.unet()));
-                }
-            }
-        }
-        return loop;
+    @PostConstruct
+    void open() {
+        schedulerConfig = SchedulerConfig.fromJson(models.layout().schedulerConfig());
+        initialLatents = new InitialLatents(store, this::vaeEncoder);
+        unet = new UNet(models.unet());
+        engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id()).start("unet-engine");
+        preparer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "unet-prepare");
+            t.setDaemon(true);
+            return t;
+        });
+        LOG.infof("UNet stage: up to %d job(s) per worker, batched step by step%s", engine.maxJobs(),
+                unet.timestepPerRow() ? " at any timestep" : " when at the same timestep (the export takes one)");
     }
 
-    /** img2img's encoder is opened on the first img2img request: text-to-image workers never load it. */
-    private VaeEncoder vaeEncoder() {
-        if (vaeEncoder == null) {
-            synchronized (this) {
-                if (vaeEncoder == null) {
-                    vaeEncoder = new VaeEncoder(models.vaeEncoder(), models.layout().vaeScalingFactor());
-                }
-            }
-        }
-        return vaeEncoder;
+    @PreDestroy
+    void close() {
+        preparer.shutdownNow();
+        engine.close();
     }
 
-    @StageObserved(Stages.UNET)
-    @Incoming("embeddings")
-    @Blocking
-    public void onEmbeddings(ConsumerRecord<String, byte[]> record) {
-        TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-        PartitionWork work = commits.work(CHANNEL);
-        commits.handle(CHANNEL, record, () -> {
-            String requestId = record.key();
+    /** Jobs one worker holds at once. */
+    public int maxBatch() {
+        return engine.maxJobs();
+    }
+
+    /** Changes how many jobs the engine holds from now on (1: no batching); for the benchmark. */
+    public void setMaxBatch(int jobs) {
+        engine.setMaxJobs(jobs);
+    }
+
+    /** Waits at most {@code timeout} for room for one more job and reserves it for the next {@link #submit}. */
+    public boolean reserve(Duration timeout) throws InterruptedException {
+        return engine.reserve(timeout);
+    }
+
+    /** Gives back a reservation that will not be submitted. */
+    public void unreserve() {
+        engine.unreserve();
+    }
+
+    /**
+     * Prepares the job and lets it join the engine at its next step; everything that happens to it from here is
+     * reported to {@code control}. Call {@link #reserve} first.
+     *
+     * @param queuedUs how long the job waited before this worker took it (microseconds), for its stage record
+     */
+    public void submit(Job job, long queuedUs, JobControl control) {
+        long startedMs = System.currentTimeMillis();
+        long startNanos = System.nanoTime();
+        preparer.execute(() -> {
+            DenoisingJob prepared;
             try {
-                StageMessage message = StageMessages.parse(record.value());
-                requestId = message.getRequestId();
-                if (completions.isKnownCompleted(requestId)) {
-                    // A redelivered job (a crash between sending a checkpoint and committing) whose twin finished.
-                    LOG.infof("Dropped a duplicate denoising job for %s: the request has completed", requestId);
-                    return;
-                }
-                Outcome outcome = denoise(message, () -> work.mustYield(partition));
-                output.send(outcome.channel(), requestId, outcome.message().toByteArray());
+                prepared = prepare(job, startedMs, startNanos, queuedUs, control);
             } catch (RuntimeException e) {
-                failures.handle(Stages.UNET, requestId, "denoising", e);
+                engine.unreserve();
+                control.failed(e);
+                return;
             }
+            engine.add(prepared);
         });
     }
 
-    /** Where a message goes: finished latents to sd.latents, or a checkpoint back to sd.embeddings. */
-    record Outcome(String channel, StageMessage message) {
-    }
-
-    /** {@code handOn} says when the loop must stop at this step and checkpoint (shutdown, partition moving). */
-    Outcome denoise(StageMessage message, BooleanSupplier handOn) {
-        long started = System.currentTimeMillis();
-        DenoisingLoop denoisingLoop = loop();
-        long onnxBefore = models.unet().nanosInside();
-        GenerationRequest request = StageMessages.request(message);
-        if (cancellations.isCancelled(request.id())) {
-            throw new JobCancelledException(0, null);
-        }
-        FloatTensor prompt = StageMessages.tensor(message, "prompt_embeds");
-        FloatTensor negative = request.guided() ? StageMessages.tensor(message, "negative_prompt_embeds") : null;
-        if (prompt == null || (request.guided() && negative == null)) {
+    private DenoisingJob prepare(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
+        GenerationRequest request = job.request();
+        if (job.promptEmbeds() == null || (request.guided() && job.negativePromptEmbeds() == null)) {
             throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the prompt embeddings");
         }
         String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
+        GenerationRequest resolved = request.withScheduler(schedulerName);
         PerImageNoise noise;
         Scheduler scheduler;
         StartLatents start;
         List<String> warnings = List.of();
-        if (message.hasCheckpoint()) {
-            Checkpoint checkpoint = Checkpoint.fromProto(message.getCheckpoint());
+        long storageNanos = 0;
+        if (job.resume() != null) {
+            Checkpoint checkpoint = job.resume();
             noise = PerImageNoise.fromStates(checkpoint.noise());
             scheduler = createScheduler(schedulerName, noise);
             scheduler.setTimesteps(request.steps());
             scheduler.restore(checkpoint.scheduler());
             start = new StartLatents(checkpoint.latents(), checkpoint.stepsDone());
-            if (!checkpoint.worker().equals(worker.id())) {
-                LOG.infof("Resumed %s at step %d of %d from a checkpoint by %s", request.id(), start.index(),
-                        scheduler.timesteps().length, checkpoint.worker());
-            }
+            LOG.infof("Resumed %s at step %d of %d from a checkpoint by %s", request.id(), start.index(),
+                    scheduler.timesteps().length, checkpoint.worker());
         } else {
             long[] seeds = new long[request.numImages()];
             for (int k = 0; k < seeds.length; k++) {
@@ -187,57 +169,26 @@ public class DenoisingStage {
             scheduler.setTimesteps(request.steps());
             InitialLatents.Prepared prepared = initialLatents.prepare(request, scheduler, noise, new long[] {
                 request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE,
-                request.width() / VAE_DOWNSAMPLE});
+                request.width() / VAE_DOWNSAMPLE}, job.explicitNoise());
             start = prepared.start();
             warnings = prepared.warnings();
+            storageNanos = prepared.storageNanos();
         }
-
-        int every = Math.max(1, config.events().progressEvery());
+        Map<String, FloatTensor> conditioning = TextConditioning.rows(unet, job.promptEmbeds(),
+                request.guided() ? job.negativePromptEmbeds() : null, request.numImages());
+        List<String> notes = warnings;
         int fromStep = start.index();
-        boolean[] cancelled = {false};
-        DenoisingLoop.Segment segment;
-        try {
-            segment = denoisingLoop.runSegment(
-                    new DenoisingLoop.Inputs(start, prompt, negative, (float) request.guidanceScale()),
-                    scheduler,
-                    (done, total) -> {
-                        if (done % every == 0 || done == total) {
-                            events.publishQuietly(GenerationEvent.progress(request.id(), worker.id(), done, total));
-                        }
-                        // A cancelled request stops here, within one step of the cancel command reaching this worker.
-                        if (cancellations.isCancelled(request.id())) {
-                            cancelled[0] = true;
-                            return false;
-                        }
-                        return !checkpoints.due(fromStep, done, total) && !handOn.getAsBoolean();
-                    });
-        } catch (IndexOutOfBoundsException e) {
-            throw scheduleError(e, scheduler, schedulerName, request.steps());
-        }
-        if (cancelled[0] && !segment.finished()) {
-            throw new JobCancelledException(segment.stepsDone(), segment.totalSteps());
-        }
-        long onnxMs = (models.unet().nanosInside() - onnxBefore) / 1_000_000;
-        StageMessage.Builder out = message.toBuilder()
-                .setRequestJson(RequestParser.toJson(request.withScheduler(schedulerName)))
-                .addAllWarnings(warnings)
-                .addStages(StageRecord.newBuilder().setStage(Stages.UNET).setWorker(worker.id())
-                        .setStartedAtMs(started).setDurationMs(System.currentTimeMillis() - started)
-                        .setOnnxMs(onnxMs).setFromStep(fromStep).setToStep(segment.stepsDone()));
-        if (segment.finished()) {
-            return new Outcome(StageOutput.LATENTS, out.clearCheckpoint().clearTensors()
-                    .addTensors(TensorWireCodec.encode("latents", segment.latents())).build());
-        }
-        Checkpoint checkpoint = new Checkpoint(segment.stepsDone(), segment.latents(), scheduler.snapshot(),
-                noise.states(), worker.id());
-        if (commits.work(CHANNEL).stopped()) {
-            LOG.infof("Checkpointed %s at step %d of %d on shutdown", request.id(), segment.stepsDone(),
-                    segment.totalSteps());
-        } else if (handOn.getAsBoolean()) {
-            LOG.infof("Checkpointed %s at step %d of %d for its partition's next owner", request.id(),
-                    segment.stepsDone(), segment.totalSteps());
-        }
-        return new Outcome(StageOutput.EMBEDDINGS, out.setCheckpoint(checkpoint.toProto()).build());
+        long storageUs = storageNanos / 1_000;
+        return new DenoisingJob(request.id(), control, scheduler, noise, start, request.guided(),
+                (float) request.guidanceScale(), conditioning,
+                e -> e instanceof IndexOutOfBoundsException bounds ? scheduleError(bounds, scheduler, schedulerName,
+                        request.steps()) : e,
+                finished -> control.finished(new Denoised(resolved, finished.latents(),
+                        StageMessages.record(Stages.UNET, worker.id(), startedMs, System.nanoTime() - startNanos,
+                                finished.onnxNanos).setFromStep(fromStep).setToStep(finished.stepsDone())
+                                .setQueuedUs(queuedUs).setStorageUs(storageUs).setLargestBatch(finished.largestBatch)
+                                .build(),
+                        notes)));
     }
 
     /**
@@ -270,5 +221,12 @@ public class DenoisingStage {
         } catch (IllegalArgumentException e) {
             throw new PipelineException(ErrorCode.INVALID_REQUEST, e.getMessage(), e);
         }
+    }
+
+    private VaeEncoder vaeEncoder() {
+        if (vaeEncoder == null) {
+            vaeEncoder = new VaeEncoder(models.vaeEncoder(), models.layout().vaeScalingFactor());
+        }
+        return vaeEncoder;
     }
 }

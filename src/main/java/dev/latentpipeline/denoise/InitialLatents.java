@@ -39,25 +39,32 @@ final class InitialLatents {
         this.encoder = encoder;
     }
 
-    /** The start of the loop, and notes for the completed event. */
-    record Prepared(StartLatents start, List<String> warnings) {
+    /** The start of the loop, notes for the completed event, and the time spent reading object storage. */
+    record Prepared(StartLatents start, List<String> warnings, long storageNanos) {
     }
 
-    Prepared prepare(GenerationRequest request, Scheduler scheduler, PerImageNoise noise, long[] shape) {
-        FloatTensor explicit = request.latents() != null ? explicitLatents(request.latents(), shape) : null;
+    /** @param given the request's explicit latents when the caller has them already (null: read them if named) */
+    Prepared prepare(GenerationRequest request, Scheduler scheduler, PerImageNoise noise, long[] shape,
+            FloatTensor given) {
+        long storageStart = System.nanoTime();
+        FloatTensor explicit = given != null ? given
+                : request.latents() != null ? explicitLatents(request.latents(), shape) : null;
         if (!request.imageToImage()) {
-            return new Prepared(start(request, scheduler, noise, shape, explicit, null), List.of());
+            return new Prepared(start(request, scheduler, noise, shape, explicit, null), List.of(),
+                    System.nanoTime() - storageStart);
         }
         InitImages.Prepared image;
+        long storageNanos;
         try {
-            image = InitImages.prepare(fetch("init_image", request.initImage(), MAX_IMAGE_BYTES), request.width(),
-                    request.height());
+            byte[] bytes = fetch("init_image", request.initImage(), MAX_IMAGE_BYTES);
+            storageNanos = System.nanoTime() - storageStart;
+            image = InitImages.prepare(bytes, request.width(), request.height());
         } catch (IllegalArgumentException e) {
             throw invalid("init_image", e.getMessage(), e);
         }
         LatentDistribution encoded = encoder.get().encode(image.pixels());
         List<String> warnings = image.resizeNote() == null ? List.of() : List.of(image.resizeNote());
-        return new Prepared(start(request, scheduler, noise, shape, explicit, encoded), warnings);
+        return new Prepared(start(request, scheduler, noise, shape, explicit, encoded), warnings, storageNanos);
     }
 
     /**

@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.latentpipeline.tensor.Float16;
 import dev.latentpipeline.tensor.FloatTensor;
+import dev.latentpipeline.tensor.NonFiniteTensorException;
+import dev.latentpipeline.tensor.Tensors;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
 import java.nio.ByteBuffer;
@@ -99,6 +101,20 @@ public final class OnnxModel implements AutoCloseable {
 
     /** Runs the model. Returns every output as float32, keyed by output name, in declaration order. */
     public Map<String, FloatTensor> run(Map<String, FloatTensor> feeds) {
+        return run(feeds, Map.of()).outputs();
+    }
+
+    /** Outputs of one run and the time spent inside ONNX Runtime for it. */
+    public record Run(Map<String, FloatTensor> outputs, long nanos) {
+    }
+
+    /**
+     * Runs the model on {@code feeds} (converted for this call) plus {@code prepared} inputs (converted once by
+     * {@link #prepare} and reused across calls: a denoising loop's text conditioning does not change per step).
+     * Every output is checked for NaN and infinity: a model that overflows fails here, naming itself and the tensor,
+     * instead of passing garbage on (an fp16 VAE that overflows would otherwise make a black PNG).
+     */
+    public Run run(Map<String, FloatTensor> feeds, Map<String, PreparedInput> prepared) {
         List<OnnxTensor> created = new ArrayList<>();
         try {
             Map<String, OnnxTensor> onnxFeeds = new LinkedHashMap<>();
@@ -107,6 +123,7 @@ public final class OnnxModel implements AutoCloseable {
                 created.add(tensor);
                 onnxFeeds.put(feed.getKey(), tensor);
             }
+            prepared.forEach((input, value) -> onnxFeeds.put(input, value.tensor()));
             long start = System.nanoTime();
             try (OrtSession.Result result = session.run(onnxFeeds)) {
                 long elapsed = System.nanoTime() - start;
@@ -114,14 +131,44 @@ public final class OnnxModel implements AutoCloseable {
                 onnxTimer.record(elapsed, TimeUnit.NANOSECONDS);
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> entry : result) {
-                    out.put(entry.getKey(), toFloat(entry.getKey(), entry.getValue()));
+                    FloatTensor value = toFloat(entry.getKey(), entry.getValue());
+                    Tensors.requireFinite(value, name + " output '" + entry.getKey() + "'");
+                    out.put(entry.getKey(), value);
                 }
-                return out;
+                return new Run(out, elapsed);
             }
         } catch (OrtException e) {
             throw new ModelException(name + ": inference failed: " + e.getMessage(), e);
+        } catch (NonFiniteTensorException e) {
+            throw new ModelException(e.getMessage(), e);
         } finally {
             created.forEach(OnnxTensor::close);
+        }
+    }
+
+    /** An input converted to the model's element type once, for reuse across runs; close it when done. */
+    public final class PreparedInput implements AutoCloseable {
+        private final OnnxTensor tensor;
+
+        private PreparedInput(OnnxTensor tensor) {
+            this.tensor = tensor;
+        }
+
+        OnnxTensor tensor() {
+            return tensor;
+        }
+
+        @Override
+        public void close() {
+            tensor.close();
+        }
+    }
+
+    public PreparedInput prepare(String inputName, FloatTensor value) {
+        try {
+            return new PreparedInput(toOnnx(inputName, value));
+        } catch (OrtException e) {
+            throw new ModelException(name + ": cannot prepare input '" + inputName + "': " + e.getMessage(), e);
         }
     }
 

@@ -9,9 +9,8 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
 /**
- * Names this worker and its roles in /q/health/live. The liveness that matters comes from SmallRye Reactive
- * Messaging's channel checks: a stage channel that failed (failure-strategy=fail) turns liveness DOWN, so the
- * orchestrator restarts the worker and Kafka hands its partitions to another.
+ * Names this worker and its roles in /q/health/live. The liveness that matters is {@link StageConsumersHealth}'s:
+ * a stage consumer that stopped turns liveness DOWN.
  */
 @Liveness
 @ApplicationScoped

@@ -53,7 +53,14 @@ public record GenerationEvent(
             @JsonProperty("duration_ms") long durationMs,
             @JsonProperty("onnx_ms") long onnxMs,
             @JsonProperty("from_step") Integer fromStep,
-            @JsonProperty("to_step") Integer toStep) {
+            @JsonProperty("to_step") Integer toStep,
+            @JsonProperty("duration_us") Long durationUs,
+            @JsonProperty("onnx_us") Long onnxUs,
+            @JsonProperty("queued_us") Long queuedUs,
+            @JsonProperty("encode_us") Long encodeUs,
+            @JsonProperty("png_us") Long pngUs,
+            @JsonProperty("storage_us") Long storageUs,
+            @JsonProperty("largest_batch") Integer largestBatch) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)

@@ -136,6 +136,13 @@ public interface PipelineConfig {
         @WithDefault("sd.events")
         String events();
 
+        /**
+         * UNet checkpoints, compacted, keyed by request id, written to the partition of the job's sd.embeddings
+         * message: a worker that takes over a partition reads that partition of it before running any of its jobs.
+         */
+        @WithDefault("sd.checkpoints")
+        String checkpoints();
+
         /** Cancel commands, compacted, keyed by request id; every stage worker reads it from the beginning. */
         @WithDefault("sd.control")
         String control();
@@ -151,19 +158,29 @@ public interface PipelineConfig {
         String webhookDeadLetters();
     }
 
-    /** The UNet stage's crash safety and shutdown (README, "Running the stages as separate processes"). */
+    /** The UNet stage: batching, crash safety and shutdown (README, "Running the stages as separate processes"). */
     interface Unet {
         /**
-         * Hand a running request on as a checkpoint on sd.embeddings every this many steps, so a replacement
-         * worker resumes there after a crash and queued jobs get their turn; "never" (or 0) runs each loop whole.
+         * Jobs one UNet worker holds and batches step by step (1 turns batching off). 8: on the shared tiny export a
+         * guided job-step costs about half as much in a call of 8 jobs as alone, and little less beyond; ONNX
+         * Runtime's own SD-Turbo figures gain 1.4x at batch 4 on a GPU. Memory grows with it: a call carries up to
+         * 2 x max-batch rows (a single job with more images runs alone).
+         */
+        @WithName("max-batch")
+        @WithDefault("8")
+        int maxBatch();
+
+        /**
+         * Write a running job's state to sd.checkpoints every this many steps, on the side, so a worker that dies
+         * loses at most that many steps of it; "never" (or 0) writes none (a crash then restarts the job).
          */
         @WithName("checkpoint-every")
         @WithDefault("10")
         String checkpointEvery();
 
         /**
-         * On SIGTERM, or when the group moves a partition away, how long any stage waits for its message in hand
-         * (a UNet loop: to reach its next step and checkpoint) before it lets go without committing it.
+         * On SIGTERM, or when the group moves a partition away, how long any stage waits for its messages in hand
+         * (a UNet job: to reach its next step and checkpoint) before it lets go without committing them.
          */
         @WithName("shutdown-grace")
         @WithDefault("30s")

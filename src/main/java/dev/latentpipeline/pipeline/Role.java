@@ -6,32 +6,45 @@ import java.util.Set;
 
 /** The stages one process can run; chosen at start-up with sd.roles (SD_ROLES), comma-separated. */
 public enum Role {
-    TEXT_ENCODER("text-encoder", "requests"),
-    UNET("unet", "embeddings"),
-    VAE("vae", "latents"),
-    /** The HTTP front door: it reads sd.events with its own consumers, so it has no stage channel to switch. */
+    TEXT_ENCODER("text-encoder", "sd-text-encoder"),
+    UNET("unet", "sd-unet"),
+    VAE("vae", "sd-vae"),
+    /** The HTTP front door: it reads sd.events with its own consumers, in no stage's group. */
     GATEWAY("gateway", null);
 
     private final String configName;
-    private final String incomingChannel;
+    private final String consumerGroup;
 
-    Role(String configName, String incomingChannel) {
+    Role(String configName, String consumerGroup) {
         this.configName = configName;
-        this.incomingChannel = incomingChannel;
+        this.consumerGroup = consumerGroup;
     }
 
     public String configName() {
         return configName;
     }
 
-    /** The channel this role consumes (null: none); it is switched off in processes that do not run the role. */
-    public String incomingChannel() {
-        return incomingChannel;
+    /**
+     * The Kafka consumer group the role's workers share (null: none). Workers of one role split its input topic
+     * partition by partition, so KEDA scales each role on its group's lag.
+     */
+    public String consumerGroup() {
+        return consumerGroup;
+    }
+
+    /** The topic the role consumes (null: none). */
+    public String inputTopic(PipelineConfig.Topics topics) {
+        return switch (this) {
+            case TEXT_ENCODER -> topics.requests();
+            case UNET -> topics.embeddings();
+            case VAE -> topics.latents();
+            case GATEWAY -> null;
+        };
     }
 
     /** True for the roles that run a pipeline stage (and so must honour cancellations). */
     public boolean isStage() {
-        return incomingChannel != null;
+        return consumerGroup != null;
     }
 
     /** Parses "all" or a comma-separated list such as "text-encoder,vae". */

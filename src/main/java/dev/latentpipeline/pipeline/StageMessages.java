@@ -41,12 +41,25 @@ public final class StageMessages {
         return RequestParser.fromJson(message.getRequestJson());
     }
 
+    /**
+     * A stage's record: when it started (epoch ms), how long it took and how long of that inside ONNX Runtime, in
+     * milliseconds and microseconds. Callers add what else applies (queue wait, encoding, PNG, storage, steps).
+     */
+    public static StageRecord.Builder record(String stage, String worker, long startedAtMs, long durationNanos,
+            long onnxNanos) {
+        return StageRecord.newBuilder().setStage(stage).setWorker(worker).setStartedAtMs(startedAtMs)
+                .setDurationMs(durationNanos / 1_000_000).setDurationUs(durationNanos / 1_000)
+                .setOnnxMs(onnxNanos / 1_000_000).setOnnxUs(onnxNanos / 1_000);
+    }
+
     /** A stage record as the completed event reports it; UNet records say which loop steps they ran. */
     public static GenerationEvent.StageTiming timing(StageRecord r) {
         boolean unet = r.getStage().equals(Stages.UNET);
         return new GenerationEvent.StageTiming(r.getStage(), r.getWorker(),
                 Instant.ofEpochMilli(r.getStartedAtMs()).toString(), r.getDurationMs(), r.getOnnxMs(),
-                unet ? r.getFromStep() : null, unet ? r.getToStep() : null);
+                unet ? r.getFromStep() : null, unet ? r.getToStep() : null, r.getDurationUs(), r.getOnnxUs(),
+                r.getQueuedUs(), r.getEncodeUs(), r.getPngUs(), r.getStorageUs(),
+                unet ? r.getLargestBatch() : null);
     }
 
     /** The named tensor, or null when the message does not carry it. */

@@ -49,6 +49,19 @@ public class Topics {
         return Map.of("retention.ms", Long.toString(topics.retentionMs()));
     }
 
+    /**
+     * sd.checkpoints: compacted (the latest state per job), tensor-sized records, segments rolled every 10 minutes
+     * so compaction keeps up; end markers and tombstones expire with the tensor retention.
+     */
+    public static Map<String, String> checkpointConfigs(PipelineConfig.Topics topics) {
+        return Map.of("cleanup.policy", "compact,delete",
+                "retention.ms", Long.toString(topics.tensorRetentionMs()),
+                "max.message.bytes", TENSOR_MAX_MESSAGE_BYTES,
+                "segment.ms", "600000",
+                "min.cleanable.dirty.ratio", "0.1",
+                "delete.retention.ms", "3600000");
+    }
+
     /** After the embedded broker (priority 10), before the messaging connectors (priority 1000). */
     void create(@Observes @Priority(20) StartupEvent event) {
         if (!config.topics().create()) {
@@ -61,6 +74,10 @@ public class Topics {
             topic.configs(configs(config.topics(), name));
             wanted.add(topic);
         }
+        // In-flight UNet state: compacted (the latest checkpoint per job, tombstoned when the job ends), rolled
+        // often so a worker taking over a partition reads little more than the live checkpoints.
+        wanted.add(new NewTopic(config.topics().checkpoints(), Optional.of(config.topics().partitions()),
+                Optional.empty()).configs(checkpointConfigs(config.topics())));
         // Keyed state (one record per request id is all that matters): compaction keeps these small.
         for (String name : List.of(config.topics().control(), config.topics().webhookDeliveries())) {
             wanted.add(new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty())

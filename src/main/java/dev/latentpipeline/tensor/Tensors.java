@@ -1,6 +1,7 @@
 package dev.latentpipeline.tensor;
 
 import java.util.Arrays;
+import java.util.List;
 
 /** Batch-axis operations the pipeline needs around model calls (guidance batches, per-image slices). */
 public final class Tensors {
@@ -49,5 +50,50 @@ public final class Tensors {
             data[i] = source[i] * factor;
         }
         return new FloatTensor(tensor.shape(), data);
+    }
+
+    /** Concatenates along axis 0; the other dimensions must agree. */
+    public static FloatTensor concat(List<FloatTensor> parts) {
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        long[] first = parts.get(0).shape();
+        long rows = 0;
+        int length = 0;
+        for (FloatTensor part : parts) {
+            long[] s = part.shape();
+            if (!Arrays.equals(Arrays.copyOfRange(s, 1, s.length), Arrays.copyOfRange(first, 1, first.length))) {
+                throw new IllegalArgumentException("cannot concatenate " + parts.get(0) + " and " + part);
+            }
+            rows += s[0];
+            length += part.data().length;
+        }
+        float[] data = new float[length];
+        int at = 0;
+        for (FloatTensor part : parts) {
+            System.arraycopy(part.data(), 0, data, at, part.data().length);
+            at += part.data().length;
+        }
+        first[0] = rows;
+        return new FloatTensor(first, data);
+    }
+
+    /**
+     * Fails when the tensor holds NaN or infinity, naming {@code what} and where the first such value is. A scan of
+     * a few hundred kilobytes: cheap next to any model call.
+     */
+    public static FloatTensor requireFinite(FloatTensor tensor, String what) {
+        float[] data = tensor.data();
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                int count = 0;
+                for (float v : data) {
+                    count += Float.isFinite(v) ? 0 : 1;
+                }
+                throw new NonFiniteTensorException(what + " " + Arrays.toString(tensor.shape()) + " holds " + count
+                        + " NaN or infinite value(s) (the first at flat index " + i + ": " + data[i] + ")");
+            }
+        }
+        return tensor;
     }
 }

@@ -48,18 +48,4 @@ class CheckpointTest {
         NumpyRandomState copy = NumpyRandomState.fromState(r.state());
         assertArrayEquals(r.randn(1000), copy.randn(1000));
     }
-
-    @Test
-    void policyStepsAndNever() {
-        CheckpointPolicy every4 = CheckpointPolicy.parse("4");
-        assertFalse(every4.due(0, 3, 20));
-        assertTrue(every4.due(0, 4, 20));
-        assertFalse(every4.due(4, 7, 20));
-        assertTrue(every4.due(4, 8, 20));
-        assertFalse(every4.due(16, 20, 20), "the last step finishes, it does not hop");
-        assertFalse(CheckpointPolicy.parse("never").due(0, 5, 20));
-        assertFalse(CheckpointPolicy.parse("0").enabled());
-        assertThrows(IllegalArgumentException.class, () -> CheckpointPolicy.parse("often"));
-        assertThrows(IllegalArgumentException.class, () -> CheckpointPolicy.parse("-2"));
-    }
 }

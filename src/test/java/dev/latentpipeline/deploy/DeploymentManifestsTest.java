@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.messaging.KafkaClients;
 import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.Topics;
 import java.io.IOException;
@@ -116,9 +117,12 @@ class DeploymentManifestsTest {
     void eachStageScalesOnItsConsumerGroupLag() {
         List<Map<String, Object>> scaledObjects = Manifests.ofKind("ScaledObject");
         for (Role role : MODEL_ROLES) {
-            String channel = "mp.messaging.incoming." + role.incomingChannel();
-            String group = APP.value(channel + ".group.id");
-            String topic = APP.value(channel + ".topic");
+            String group = role.consumerGroup();
+            String topic = APP.value(switch (role) {
+                case TEXT_ENCODER -> "sd.topics.requests";
+                case UNET -> "sd.topics.embeddings";
+                default -> "sd.topics.latents";
+            });
             List<Map<String, Object>> matching = scaledObjects.stream()
                     .filter(s -> group.equals(at(s, "spec", "triggers", 0, "metadata", "consumerGroup"))).toList();
             assertEquals(1, matching.size(), "ScaledObjects on consumer group " + group);
@@ -128,7 +132,7 @@ class DeploymentManifestsTest {
             assertEquals(topic, at(trigger, "metadata", "topic"), group);
             assertEquals(configMapValue(AppSettings.envName(AppSettings.bootstrapProperty())),
                     at(trigger, "metadata", "bootstrapServers"), group);
-            assertEquals(APP.value(channel + ".auto.offset.reset"), at(trigger, "metadata", "offsetResetPolicy"));
+            assertEquals(KafkaClients.AUTO_OFFSET_RESET, at(trigger, "metadata", "offsetResetPolicy"));
             Map<String, Object> target = deployment(at(scaled, "spec", "scaleTargetRef", "name"));
             assertEquals(role.configName(), env(appContainer(target)).get("SD_ROLES"), name(target));
             int min = at(scaled, "spec", "minReplicaCount");

@@ -1,4 +1,4 @@
-package dev.latentpipeline.denoise;
+package dev.latentpipeline.messaging;
 
 import java.util.Locale;
 

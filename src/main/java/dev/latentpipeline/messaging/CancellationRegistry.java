@@ -1,4 +1,4 @@
-package dev.latentpipeline.pipeline;
+package dev.latentpipeline.messaging;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -16,6 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
+import dev.latentpipeline.pipeline.LogTail;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.Role;
 
 /**
  * The ids of cancelled requests, read from the control topic (sd.control, compacted, keyed by request id) from its

@@ -1,0 +1,64 @@
+package dev.latentpipeline.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** Prints the benchmark's figures as plain aligned text. */
+final class Report {
+    private final PrintStream out;
+
+    Report(PrintStream out) {
+        this.out = out;
+    }
+
+    private void line(String format, Object... args) {
+        out.println(String.format(Locale.ROOT, format, args));
+    }
+
+    void header(ObjectNode request, BenchOptions options) {
+        line("benchmark: %d requests per run (after %d warm-up) of %s", options.requests(), options.warmup(),
+                request);
+    }
+
+    void hops(long[][] sizeAndMicros) {
+        StringBuilder figures = new StringBuilder();
+        for (long[] hop : sizeAndMicros) {
+            figures.append(String.format(Locale.ROOT, "  %d KiB %.2f ms", hop[0] / 1024, hop[1] / 1000.0));
+        }
+        line("broker floor, one hop p50:%s", figures);
+    }
+
+    /** One run; with a baseline given, also the overhead over it (same requests, one at a time). */
+    void run(Figures f, Figures baseline) {
+        line("");
+        line("%s", f.label());
+        line("  finished %d of %d (%d completed) in %.2f s: %.2f requests/s", f.samples().size(), f.requests(),
+                f.completed(), f.wallNanos() / 1e9, f.throughput());
+        line("  latency p50 %.1f ms, p95 %.1f ms", f.latencyMs(50), f.latencyMs(95));
+        line("  per request (mean ms): ONNX Runtime %.1f | other model work %.1f | tensor encoding %.2f | PNG %.2f"
+                + " | storage %.2f | broker hops and queue wait %.1f | completed event and the rest %.1f",
+                f.meanMs(Sample::onnxUs), f.meanMs(Sample::otherComputeUs), f.meanMs(Sample::encodeUs),
+                f.meanMs(Sample::pngUs), f.meanMs(Sample::storageUs), f.meanMs(Sample::queuedUs),
+                f.meanMs(Sample::restUs));
+        if (!f.samples().isEmpty() && f.samples().get(0).stages() != null) {
+            for (String stage : new String[] {"text-encoder", "unet", "vae"}) {
+                line("    %-12s queued %.2f | took %.2f (ONNX %.2f, encoding %.2f, PNG %.2f, storage %.2f)", stage,
+                        f.stageMeanMs(stage, "queued_us"), f.stageMeanMs(stage, "duration_us"),
+                        f.stageMeanMs(stage, "onnx_us"), f.stageMeanMs(stage, "encode_us"),
+                        f.stageMeanMs(stage, "png_us"), f.stageMeanMs(stage, "storage_us"));
+            }
+        }
+        if (f.meanBatch() > 0) {
+            line("  UNet jobs per call, largest per request (mean): %.1f", f.meanBatch());
+        }
+        if (baseline != null) {
+            double overhead = f.latencyMs(50) - baseline.latencyMs(50);
+            line("  overhead over the baseline: p50 %.1f ms - %.1f ms = %.1f ms (p95 %.1f - %.1f)", f.latencyMs(50),
+                    baseline.latencyMs(50), overhead, f.latencyMs(95), baseline.latencyMs(95));
+            line("  ONNX Runtime per request: pipeline %.2f ms, baseline %.2f ms (x%.2f)",
+                    f.percentileMs(Sample::onnxUs, 50), baseline.percentileMs(Sample::onnxUs, 50),
+                    f.percentileMs(Sample::onnxUs, 50) / baseline.percentileMs(Sample::onnxUs, 50));
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package dev.latentpipeline.messaging;
+
+import dev.latentpipeline.pipeline.Topics;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.eclipse.microprofile.config.Config;
+
+/**
+ * Settings of the stages' Kafka clients: the deployment's kafka.* settings (bootstrap servers, security) as
+ * Quarkus collects them, this pipeline's defaults, then per-stage overrides {@code sd.kafka.<stage>.<property>}
+ * (for example {@code sd.kafka.unet.session.timeout.ms=6000}).
+ */
+@ApplicationScoped
+public class KafkaClients {
+    /** Where clients look when kafka.bootstrap.servers is unset: the embedded broker. */
+    public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
+    /** Tensor messages and checkpoints: the topics' own limit. */
+    static final int MAX_MESSAGE_BYTES = Integer.parseInt(Topics.TENSOR_MAX_MESSAGE_BYTES);
+    static final String OVERRIDE_PREFIX = "sd.kafka.";
+    /** A new consumer group starts at the beginning of its topic: nothing submitted before a stage ran is lost. */
+    public static final String AUTO_OFFSET_RESET = "earliest";
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafkaConfig;
+
+    @Inject
+    Config config;
+
+    public String bootstrapServers() {
+        Object servers = kafkaConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
+        return servers == null || servers.toString().isBlank() ? DEFAULT_BOOTSTRAP : servers.toString();
+    }
+
+    private Map<String, Object> common() {
+        Map<String, Object> props = new HashMap<>(kafkaConfig);
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return props;
+    }
+
+    /**
+     * A stage's consumer: manual commits (StageConsumer commits each message as soon as its output is on the
+     * broker), from the beginning for a new group, cooperative rebalancing so a worker joining moves only the
+     * partitions that change owner, fetches answered as soon as one record is there.
+     */
+    public Map<String, Object> stageConsumer(String stage, String groupId, String workerId, int maxPollRecords) {
+        Map<String, Object> props = common();
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId(workerId, stage));
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, AUTO_OFFSET_RESET);
+        props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.max(1, maxPollRecords));
+        props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1);
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_MESSAGE_BYTES);
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(52428800, MAX_MESSAGE_BYTES));
+        props.putAll(overrides(stage));
+        return props;
+    }
+
+    /**
+     * The process's one producer: no batching delay (Kafka 4 clients wait 5 ms by default, per send, for more
+     * records to batch: here every hop of a request would pay it), acknowledged by all in-sync replicas,
+     * idempotent (a retried send cannot duplicate or reorder a request's records), large tensor messages allowed.
+     */
+    public Map<String, Object> producer(String clientId) {
+        Map<String, Object> props = common();
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        props.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_MESSAGE_BYTES);
+        props.putAll(overrides("producer"));
+        return props;
+    }
+
+    /** A plain consumer without a group, for reading a topic's partitions by assignment. */
+    public Map<String, Object> reader(String clientId) {
+        Map<String, Object> props = common();
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_MESSAGE_BYTES);
+        props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(52428800, MAX_MESSAGE_BYTES));
+        return props;
+    }
+
+    /** A client id that names the worker in the group's description (host:pid has a colon Kafka's metrics avoid). */
+    public static String clientId(String workerId, String what) {
+        return workerId.replace(':', '-') + "-" + what;
+    }
+
+    /** {@code sd.kafka.<scope>.*} settings, with the prefix removed. */
+    Map<String, Object> overrides(String scope) {
+        String prefix = OVERRIDE_PREFIX + scope + ".";
+        Map<String, Object> out = new HashMap<>();
+        for (String name : config.getPropertyNames()) {
+            if (name.startsWith(prefix)) {
+                config.getOptionalValue(name, String.class).ifPresent(v -> out.put(name.substring(prefix.length()), v));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,140 @@
+package dev.latentpipeline.messaging;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latentpipeline.observability.StageMetrics;
+import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.Role;
+import dev.latentpipeline.pipeline.StageMessages;
+import dev.latentpipeline.pipeline.Stages;
+import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.Completions;
+import dev.latentpipeline.storage.ImageStore;
+import dev.latentpipeline.storage.StorageException;
+import dev.latentpipeline.vae.DecodingStage;
+import dev.latentpipeline.wire.StageMessage;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
+
+/**
+ * The VAE role on Kafka: sd.latents in, images in object storage and the completed event out. Duplicates (the
+ * same request's latents twice, after a crash upstream) are suppressed with the completion marker next to the
+ * images ({@link Completions}); the marker is written after the completed event is on the broker, off the
+ * request's path.
+ */
+@ApplicationScoped
+public class VaeWorker {
+    private static final Logger LOG = Logger.getLogger(VaeWorker.class);
+    public static final String GROUP = Role.VAE.consumerGroup();
+
+    @Inject
+    PipelineConfig config;
+    @Inject
+    KafkaClients clients;
+    @Inject
+    StageConsumers consumers;
+    @Inject
+    EventPublisher events;
+    @Inject
+    StageFailures failures;
+    @Inject
+    CancellationRegistry cancellations;
+    @Inject
+    DecodingStage stage;
+    @Inject
+    ImageStore store;
+    @Inject
+    Completions completions;
+    @Inject
+    WorkerIdentity worker;
+    @Inject
+    MessagingTracing tracing;
+    @Inject
+    StageMetrics metrics;
+    @Inject
+    MeterRegistry registry;
+    @Inject
+    ObjectMapper json;
+
+    /** What this worker completed lately: a duplicate right behind the original is caught before its marker lands. */
+    private final RecentIds recentlyCompleted = new RecentIds(10_000);
+    private final ExecutorService markers = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "vae-completion-markers");
+        t.setDaemon(true);
+        return t;
+    });
+
+    void start(@Observes @Priority(1000) StartupEvent event) {
+        if (!Role.parse(config.roles()).contains(Role.VAE)) {
+            return;
+        }
+        stage.warmUp();
+        store.ensureBucket();
+        StageConsumer consumer = StageConsumer.start(new StageConsumer.Settings(Stages.VAE, config.topics().latents(),
+                clients.stageConsumer(Stages.VAE, GROUP, worker.id(), 2), 2,
+                config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {
+                }, c -> new KafkaClientMetrics(c).bindTo(registry));
+        consumers.register(consumer);
+        SerialWorker.start(consumer, this::handle, "vae-worker");
+    }
+
+    CompletableFuture<Void> handle(Delivery delivery) {
+        InHand inHand = InHand.start(delivery, config.topics().latents(), Stages.VAE, worker.id(), tracing, metrics);
+        CompletableFuture<Void> sent;
+        try {
+            sent = decode(inHand);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        return sent.whenComplete((ok, error) -> inHand.end(error));
+    }
+
+    private CompletableFuture<Void> decode(InHand inHand) {
+        String requestId = inHand.delivery.key();
+        try {
+            StageMessage message = StageMessages.parse(inHand.delivery.value());
+            requestId = message.getRequestId();
+            if (recentlyCompleted.contains(requestId) || completions.isCompleted(requestId)) {
+                // Redelivered latents, or a second copy from a UNet job that ran twice after a crash.
+                LOG.infof("Suppressed duplicate latents for %s: its completed event was already published",
+                        requestId);
+                return CompletableFuture.completedFuture(null);
+            }
+            if (cancellations.isCancelled(requestId)) {
+                return failures.cancelled(inHand.trace(), Stages.VAE, requestId, null, null);
+            }
+            CompletableFuture<Void> decoding = events.send(inHand.trace(), GenerationEvent.stageStarted(requestId,
+                    GenerationEvent.DECODING, worker.id(), Stages.VAE));
+            GenerationEvent completed = stage.decodeAndStore(message, inHand.queuedUs());
+            CompletableFuture<Void> done = events.send(inHand.trace(), completed).thenRun(() ->
+                    recentlyCompleted.add(completed.requestId()));
+            done.thenRunAsync(() -> markCompleted(completed), markers);
+            return CompletableFuture.allOf(decoding, done);
+        } catch (RuntimeException e) {
+            return failures.handle(inHand.trace(), Stages.VAE, requestId, "decoding", e);
+        }
+    }
+
+    /**
+     * After the broker has acknowledged the completed event: a crash in between re-publishes it on redelivery (the
+     * residual window, milliseconds). The request has completed either way, so a failure here is only logged.
+     */
+    private void markCompleted(GenerationEvent completed) {
+        try {
+            completions.markCompleted(completed.requestId(), json.writeValueAsString(completed));
+        } catch (JsonProcessingException | StorageException e) {
+            LOG.warnf("Completion marker for %s not written (%s): a redelivery would publish it again",
+                    completed.requestId(), e.getMessage());
+        }
+    }
+}
