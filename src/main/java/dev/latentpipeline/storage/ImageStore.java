@@ -15,6 +15,7 @@ import io.minio.MinioClient;
 import io.minio.PutObjectArgs;
 import io.minio.StatObjectArgs;
 import io.minio.errors.ErrorResponseException;
+import io.minio.http.HttpUtils;
 import io.minio.http.Method;
 
 /**
@@ -31,6 +32,10 @@ public final class ImageStore {
     private static final Set<String> ALREADY_EXISTS = Set.of("BucketAlreadyOwnedByYou", "BucketAlreadyExists");
     private static final Set<String> NOT_FOUND = Set.of("NoSuchKey", "NoSuchObject");
 
+    /** The MinIO SDK's own default timeouts (5 minutes), kept for the client built here. */
+    private static final long CONNECT_TIMEOUT_MS = Duration.ofMinutes(5).toMillis();
+    private static final long IO_TIMEOUT_MS = Duration.ofMinutes(5).toMillis();
+
     private final MinioClient client;
     private final String bucket;
 
@@ -42,6 +47,8 @@ public final class ImageStore {
         this.bucket = Objects.requireNonNull(bucket, "bucket");
         this.client = MinioClient.builder()
                 .endpoint(Objects.requireNonNull(endpoint, "endpoint"))
+                .httpClient(HttpUtils.newDefaultHttpClient(CONNECT_TIMEOUT_MS, IO_TIMEOUT_MS, IO_TIMEOUT_MS)
+                        .newBuilder().socketFactory(new NoDelaySocketFactory()).build())
                 .credentials(accessKey, secretKey)
                 // A fixed region spares a GetBucketLocation round trip before each first call per bucket.
                 .region(region == null || region.isBlank() ? DEFAULT_REGION : region)
