@@ -25,7 +25,7 @@ final class BrokerLogLevels {
             "org.apache.kafka.common.config.AbstractConfig",
             "io.smallrye.reactive.messaging.kafka.companion.test" };
 
-    private static final String[] S3 = { "org.gaul", "org.jclouds", "jclouds" };
+    private static final String[] S3 = { "org.gaul" };
 
     // JUL keeps loggers weakly; holding them keeps the levels from being lost to GC.
     private static final List<Logger> HELD = new ArrayList<>();

@@ -6,34 +6,37 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Properties;
 
-import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.blobstore.BlobStore;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import org.gaul.s3proxy.nio2blob.TransientNio2BlobStore;
 import org.jboss.logging.Logger;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
-import org.jclouds.blobstore.TransientApiMetadata;
-import org.jclouds.filesystem.FilesystemApiMetadata;
-import org.jclouds.filesystem.reference.FilesystemConstants;
 
 /**
- * A real S3 API server inside this JVM: S3Proxy in front of a jclouds blob store, either a folder
- * (buckets are sub-folders, objects are files, kept across restarts) or an in-memory store.
- * Requests must be signed (AWS V4 or V2) with the configured access and secret key.
+ * A real S3 API server inside this JVM: S3Proxy in front of a blob store, either a folder (buckets are
+ * sub-folders, objects are files written under a temporary name and renamed when complete, kept across
+ * restarts) or an in-memory store. Requests must be signed (AWS V4 or V2) with the configured access and
+ * secret key.
+ * <p>
+ * What current AWS SDKs send by default is checked while the body is written: flexible checksums (CRC32, CRC32C,
+ * CRC64NVME, SHA1, SHA256) in a header by S3Proxy itself, in the trailer of an {@code aws-chunked} body by
+ * {@link TrailerChecksumFilter} (S3Proxy 4.1 stops reading before the trailer). A mismatch is answered with an S3
+ * error ({@code BadDigest}) and leaves no object behind.
  */
 public final class EmbeddedS3 implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(EmbeddedS3.class);
 
     private final S3Proxy proxy;
-    private final BlobStoreContext context;
+    private final BlobStore blobStore;
     private final String endpoint;
     private final Duration startupTime;
 
-    private EmbeddedS3(S3Proxy proxy, BlobStoreContext context, String endpoint, Duration startupTime) {
+    private EmbeddedS3(S3Proxy proxy, BlobStore blobStore, String endpoint, Duration startupTime) {
         this.proxy = proxy;
-        this.context = context;
+        this.blobStore = blobStore;
         this.endpoint = endpoint;
         this.startupTime = startupTime;
     }
@@ -62,7 +65,7 @@ public final class EmbeddedS3 implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("Embedded S3 did not stop cleanly", e);
         } finally {
-            context.close();
+            blobStore.close();
         }
     }
 
@@ -110,40 +113,30 @@ public final class EmbeddedS3 implements AutoCloseable {
                 BrokerLogLevels.quietS3();
             }
             long t0 = System.nanoTime();
-            BlobStoreContext context = blobStoreContext();
+            BlobStore blobStore = blobStore();
             S3Proxy proxy = S3Proxy.builder()
-                    .blobStore(context.getBlobStore())
+                    .blobStore(blobStore)
                     .endpoint(URI.create("http://" + host + ":" + port))
                     .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
                     .build();
+            S3ProxyFilters.install(proxy, new TrailerChecksumFilter());
             try {
                 proxy.start(); // Jetty's start is synchronous: serving when it returns
             } catch (Exception e) {
                 stopQuietly(proxy);
-                context.close();
+                blobStore.close();
                 throw new IllegalStateException("Embedded S3 failed to start on " + host + ":" + port, e);
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            EmbeddedS3 s3 = new EmbeddedS3(proxy, context, "http://" + host + ":" + proxy.getPort(), took);
+            EmbeddedS3 s3 = new EmbeddedS3(proxy, blobStore, "http://" + host + ":" + proxy.getPort(), took);
             LOG.infof("Embedded S3 started in %d ms at %s (%s)", took.toMillis(), s3.endpoint(),
                     dataDir == null ? "in memory" : "folder " + dataDir.toAbsolutePath());
             return s3;
         }
 
-        private BlobStoreContext blobStoreContext() {
-            // Metadata objects instead of provider ids: lookup by id scans for every provider and fails
-            // because jclouds-allblobstore is deliberately not on the class path.
-            if (dataDir == null) {
-                return ContextBuilder.newBuilder(new TransientApiMetadata())
-                        .credentials("unused", "unused")
-                        .buildView(BlobStoreContext.class);
-            }
-            Properties props = new Properties();
-            props.setProperty(FilesystemConstants.PROPERTY_BASEDIR, createDir(dataDir).toAbsolutePath().toString());
-            return ContextBuilder.newBuilder(new FilesystemApiMetadata())
-                    .credentials("unused", "unused")
-                    .overrides(props)
-                    .buildView(BlobStoreContext.class);
+        private BlobStore blobStore() {
+            return dataDir == null ? new TransientNio2BlobStore()
+                    : new FilesystemNio2BlobStore(createDir(dataDir).toAbsolutePath().toString());
         }
     }
 

@@ -1,65 +1,31 @@
 package dev.latentpipeline.text;
 
-import java.text.Normalizer;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
- * The text clean-up HF {@code CLIPTokenizer} applies when ftfy is not installed: its
- * {@code BasicTokenizer(do_lower_case=True, strip_accents=False, do_split_on_punc=False)} followed by joining
- * the words with single spaces. In order:
- * <ol>
- *   <li>drop NUL, U+FFFD and every "C*" category character except tab/CR/LF (so zero-width joiners, BOMs,
- *       private-use and unassigned code points vanish); map tab/CR/LF and "Zs" spaces to a plain space;</li>
- *   <li>put spaces around CJK ideographs (each becomes its own word);</li>
- *   <li>NFC-normalise;</li>
- *   <li>split on Python's notion of whitespace, lower-case each word (accents are kept), join with one space.</li>
- * </ol>
- * Character categories come from the JDK's Unicode tables (Java 17: Unicode 13, as in Python 3.9/3.10).
+ * The text clean-up of OpenAI's CLIP tokenizer ({@code simple_tokenizer.py}): {@code ftfy.fix_text}
+ * ({@link FtfyFixes}), then its {@code whitespace_clean} (every run of White_Space, as the {@code regex} module's
+ * {@code \s} matches it, becomes one space; ends stripped), then Python's {@code str.lower()} of the whole text.
+ * OpenAI also applies {@code html.unescape} twice after ftfy; entities are left as typed here (README, "Tokenizer").
+ * Character properties come from the JDK's Unicode tables (Java 17: Unicode 13).
  */
 final class ClipTextNormalizer {
+    private static final Pattern WHITESPACE_RUN = Pattern.compile("\\p{IsWhite_Space}+");
+
     private ClipTextNormalizer() {
     }
 
     static String normalize(String text) {
-        StringBuilder cleaned = new StringBuilder(text.length() + 16);
-        text.codePoints().forEach(cp -> {
-            if (cp == 0 || cp == 0xFFFD || isControl(cp)) {
-                return;
-            }
-            if (isBertWhitespace(cp)) {
-                cleaned.append(' ');
-            } else if (isCjkIdeograph(cp)) {
-                cleaned.append(' ').appendCodePoint(cp).append(' ');
-            } else {
-                cleaned.appendCodePoint(cp);
-            }
-        });
-        String nfc = Normalizer.normalize(cleaned, Normalizer.Form.NFC);
-
-        StringBuilder out = new StringBuilder(nfc.length());
-        int i = 0;
-        while (i < nfc.length()) {
-            int cp = nfc.codePointAt(i);
-            if (isPythonSpace(cp)) {
-                i += Character.charCount(cp);
-                continue;
-            }
-            int start = i;
-            while (i < nfc.length() && !isPythonSpace(nfc.codePointAt(i))) {
-                i += Character.charCount(nfc.codePointAt(i));
-            }
-            if (out.length() > 0) {
-                out.append(' ');
-            }
-            out.append(lower(nfc.substring(start, i)));
-        }
-        return out.toString();
+        String fixed = FtfyFixes.fixText(text);
+        String spaced = WHITESPACE_RUN.matcher(fixed).replaceAll(" ").strip();
+        return lower(spaced);
     }
 
     /**
-     * Python's {@code str.lower()} of one word. Java's root-locale mapping is the same full Unicode mapping except
-     * for capital sigma, where Java decides "final" by word boundaries and Python by the Unicode Final_Sigma rule,
-     * so sigma is handled here and everything else is left to Java.
+     * Python's {@code str.lower()}. Java's root-locale mapping is the same full Unicode mapping except for capital
+     * sigma, where Java decides "final" by word boundaries and Python by the Unicode Final_Sigma rule, so sigma is
+     * handled here and everything else is left to Java.
      */
     static String lower(String word) {
         if (word.indexOf('\u03A3') < 0) {
@@ -124,51 +90,5 @@ final class ClipTextNormalizer {
             default:
                 return false;
         }
-    }
-
-    /** transformers' {@code _is_control}: any "C*" category, but tab, LF and CR count as whitespace instead. */
-    static boolean isControl(int cp) {
-        if (cp == '\t' || cp == '\n' || cp == '\r') {
-            return false;
-        }
-        switch (Character.getType(cp)) {
-            case Character.CONTROL:
-            case Character.FORMAT:
-            case Character.SURROGATE:
-            case Character.PRIVATE_USE:
-            case Character.UNASSIGNED:
-                return true;
-            default:
-                return false;
-        }
-    }
-
-    /** transformers' {@code _is_whitespace}: space, tab, LF, CR or category "Zs". */
-    static boolean isBertWhitespace(int cp) {
-        return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'
-                || Character.getType(cp) == Character.SPACE_SEPARATOR;
-    }
-
-    /** Python's {@code str.isspace()}, used by {@code str.split()}: bidi class WS, B or S, or category "Zs". */
-    static boolean isPythonSpace(int cp) {
-        if (Character.getType(cp) == Character.SPACE_SEPARATOR) {
-            return true;
-        }
-        byte bidi = Character.getDirectionality(cp);
-        return bidi == Character.DIRECTIONALITY_WHITESPACE
-                || bidi == Character.DIRECTIONALITY_PARAGRAPH_SEPARATOR
-                || bidi == Character.DIRECTIONALITY_SEGMENT_SEPARATOR;
-    }
-
-    /** The CJK Unified/Compatibility Ideograph blocks BasicTokenizer isolates (not Hangul, Kana or CJK punctuation). */
-    static boolean isCjkIdeograph(int cp) {
-        return (cp >= 0x4E00 && cp <= 0x9FFF)
-                || (cp >= 0x3400 && cp <= 0x4DBF)
-                || (cp >= 0x20000 && cp <= 0x2A6DF)
-                || (cp >= 0x2A700 && cp <= 0x2B73F)
-                || (cp >= 0x2B740 && cp <= 0x2B81F)
-                || (cp >= 0x2B820 && cp <= 0x2CEAF)
-                || (cp >= 0xF900 && cp <= 0xFAFF)
-                || (cp >= 0x2F800 && cp <= 0x2FA1F);
     }
 }

@@ -3,7 +3,6 @@ package dev.latentpipeline.text;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,12 +10,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * CLIP byte-level BPE tokenizer, matching Hugging Face's slow {@code CLIPTokenizer} (without ftfy) as diffusers
- * calls it: {@code tokenizer(prompt, padding="max_length", max_length=model_max_length, truncation=True)}.
+ * CLIP byte-level BPE tokenizer: the tokens of OpenAI's CLIP tokenizer ({@code clip/simple_tokenizer.py}, with
+ * ftfy), laid out as diffusers lays them out for the text encoder: bos, at most {@code maxLength - 2} tokens, eos,
+ * then the pad token up to {@code maxLength}.
  *
- * <p>Pipeline: split out special tokens verbatim (HF's added-token trie), normalise the rest
- * ({@link ClipTextNormalizer}), cut it into pre-tokens with CLIP's regex, map each pre-token's UTF-8 bytes to
- * stand-in characters ({@link ByteUnicodeMap}), then BPE-merge ({@link BpeMerges}) and look the pieces up.
+ * <p>Pipeline: normalise ({@link ClipTextNormalizer}), cut into pre-tokens with CLIP's regex (the two special token
+ * texts included, as OpenAI matches them after normalising), map each pre-token's UTF-8 bytes to stand-in
+ * characters ({@link ByteUnicodeMap}), then BPE-merge ({@link BpeMerges}) and look the pieces up.
  *
  * <p>Immutable apart from the concurrent BPE cache, so one instance can serve concurrent callers.
  */
@@ -25,12 +25,15 @@ public final class ClipTokenizer {
     static final String END_OF_TEXT = "<|endoftext|>";
 
     /**
-     * CLIP's pre-tokenizer: special tokens, English contractions, letter runs, single digits, other-symbol runs.
-     * U+0345 (combining ypogegrammeni) is excluded from the last class because under Python regex's IGNORECASE
-     * its case variant (iota) is a letter, so no alternative matches it there and it is silently skipped.
+     * CLIP's pre-tokenizer: special tokens, English contractions, letter runs, single digits, other-symbol runs,
+     * compiled with IGNORECASE as OpenAI's is. {@code \\s} is the {@code regex} module's, White_Space. U+0345
+     * (combining ypogegrammeni) is excluded from the last class because under Python regex's IGNORECASE its case
+     * variant (iota) is a letter, so no alternative matches it there and it is silently skipped. Checked against
+     * Python's {@code regex} on every code point Java 17 assigns, alone and between letters, digits and symbols.
      */
     private static final Pattern PRE_TOKEN = Pattern.compile(
-            "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}\\u0345]+",
+            "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]"
+                    + "|[^\\p{IsWhite_Space}\\p{L}\\p{N}\\u0345]+",
             Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
 
     private final Map<String, Integer> vocab;
@@ -40,8 +43,6 @@ public final class ClipTokenizer {
     private final int bosId;
     private final int eosId;
     private final int padId;
-    /** Texts split off before normalisation, longest first so the longest match at a position wins. */
-    private final List<String> specialTokens;
 
     ClipTokenizer(Map<String, Integer> vocab, BpeMerges merges, String padToken, int maxLength) {
         if (maxLength < 2) {
@@ -54,10 +55,6 @@ public final class ClipTokenizer {
         this.bosId = requireId(START_OF_TEXT, "bos");
         this.eosId = requireId(END_OF_TEXT, "eos");
         this.padId = requireId(padToken, "pad");
-        this.specialTokens = List.of(START_OF_TEXT, END_OF_TEXT, padToken).stream()
-                .distinct()
-                .sorted(Comparator.comparingInt(String::length).reversed())
-                .toList();
     }
 
     /** Reads vocab.json and merges.txt, plus special_tokens_map.json and tokenizer_config.json when present. */
@@ -95,20 +92,16 @@ public final class ClipTokenizer {
     public List<String> tokens(String text) {
         Objects.requireNonNull(text, "text");
         List<String> out = new ArrayList<>();
-        int segmentStart = 0;
-        int i = 0;
-        while (i < text.length()) {
-            String special = specialAt(text, i);
-            if (special == null) {
-                i++;
-                continue;
+        Matcher m = PRE_TOKEN.matcher(ClipTextNormalizer.normalize(text));
+        while (m.find()) {
+            String word = ByteUnicodeMap.encode(m.group());
+            // As OpenAI's BPE cache: the special token texts stay whole and get no </w>.
+            if (word.equals(START_OF_TEXT) || word.equals(END_OF_TEXT)) {
+                out.add(word);
+            } else {
+                out.addAll(merges.apply(word));
             }
-            bpeTokens(text.substring(segmentStart, i), out);
-            out.add(special);
-            i += special.length();
-            segmentStart = i;
         }
-        bpeTokens(text.substring(segmentStart), out);
         return out;
     }
 
@@ -134,31 +127,6 @@ public final class ClipTokenizer {
 
     public int vocabSize() {
         return vocab.size();
-    }
-
-    private String specialAt(String text, int index) {
-        for (String special : specialTokens) {
-            if (text.startsWith(special, index)) {
-                return special;
-            }
-        }
-        return null;
-    }
-
-    private void bpeTokens(String segment, List<String> out) {
-        if (segment.isEmpty()) {
-            return;
-        }
-        Matcher m = PRE_TOKEN.matcher(ClipTextNormalizer.normalize(segment));
-        while (m.find()) {
-            String word = ByteUnicodeMap.encode(m.group());
-            // Like HF's seeded BPE cache: the literal special tokens stay whole and get no </w>.
-            if (word.equals(START_OF_TEXT) || word.equals(END_OF_TEXT)) {
-                out.add(word);
-            } else {
-                out.addAll(merges.apply(word));
-            }
-        }
     }
 
     /** Unknown pieces map to {@code <|endoftext|>}, HF's unk token (cannot happen with a complete CLIP vocab). */

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.Npy;
+import dev.latentpipeline.testing.AwsSdkS3;
 import dev.latentpipeline.testing.RealInfrastructure;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Explicit initial latents and img2img through the whole pipeline (real broker, real S3 server, built-in model).
@@ -42,17 +45,22 @@ class FidelityEndToEndTest {
 
     private static PipelineClient client;
     private static ImageStore store;
+    /** What a user uploads with: the AWS SDK for Java v2, default settings (CRC32 trailer, aws-chunked body). */
+    private static S3Client awsSdk;
 
     @BeforeAll
     static void connect() {
         client = new PipelineClient();
         store = RealInfrastructure.imageStore("sd-images");
         store.ensureBucket();
+        awsSdk = AwsSdkS3.client(RealInfrastructure.s3Endpoint(), RealInfrastructure.ACCESS_KEY,
+                RealInfrastructure.SECRET_KEY);
     }
 
     @AfterAll
     static void disconnect() {
         client.close();
+        awsSdk.close();
     }
 
     private static String newId() {
@@ -80,6 +88,18 @@ class FidelityEndToEndTest {
         String key = "inputs/" + UUID.randomUUID();
         store.put(key, bytes, null, null);
         return key;
+    }
+
+    private static String uploadWithAwsSdk(byte[] bytes) {
+        String key = "inputs/" + UUID.randomUUID();
+        awsSdk.putObject(b -> b.bucket(store.bucket()).key(key), RequestBody.fromBytes(bytes));
+        return key;
+    }
+
+    private static BufferedImage imageWithAwsSdk(JsonNode done, int index) throws IOException {
+        String key = done.get("images").get(index).get("key").asText();
+        return ImageIO.read(new ByteArrayInputStream(
+                awsSdk.getObjectAsBytes(b -> b.bucket(done.get("bucket").asText()).key(key)).asByteArray()));
     }
 
     private static BufferedImage image(JsonNode done, int index) throws IOException {
@@ -168,10 +188,14 @@ class FidelityEndToEndTest {
      * noise prediction makes the result sqrt(a_f) T + k (X - T), k = sqrt((1 - a_f) a_1 / (1 - a_1)) ~ 0.71, in
      * pixels in [-1, 1] (X init image, T prompt colour): a start one timestep off would give another k.
      */
-    @Test
-    void img2imgStartsAtTheTimestepStrengthSelects() throws IOException {
-        String init = upload(flat(SIZE, SIZE, 0x0000FF, "png"));
-        String zeros = upload(Npy.write(FloatTensor.zeros(1, 4, SIZE / 8, SIZE / 8)));
+    @ParameterizedTest(name = "uploaded with {0}")
+    @ValueSource(strings = {"MinIO SDK", "AWS SDK defaults"})
+    void img2imgStartsAtTheTimestepStrengthSelects(String uploader) throws IOException {
+        boolean aws = uploader.startsWith("AWS");
+        byte[] png = flat(SIZE, SIZE, 0x0000FF, "png");
+        byte[] npy = Npy.write(FloatTensor.zeros(1, 4, SIZE / 8, SIZE / 8));
+        String init = aws ? uploadWithAwsSdk(png) : upload(png);
+        String zeros = aws ? uploadWithAwsSdk(npy) : upload(npy);
         JsonNode done = generate("{\"seed\":11,\"prompt\":\"red\",\"guidance_scale\":1,\"width\":64,\"height\":64,\"steps\":10,"
                 + "\"strength\":0.1,\"init_image\":\"" + init + "\",\"latents\":\"" + zeros
                 + "\",\"scheduler\":\"ddim\"}");
@@ -185,7 +209,7 @@ class FidelityEndToEndTest {
             want[c] = Math.min(1, Math.max(0, (Math.sqrt(af) * t[c] + k * (x[c] - t[c]) + 1) / 2));
         }
         assertTrue(want[0] > 0.25 && want[2] > 0.6, Arrays.toString(want));
-        assertArrayEquals(want, meanColor(image(done, 0)), TOLERANCE);
+        assertArrayEquals(want, meanColor(aws ? imageWithAwsSdk(done, 0) : image(done, 0)), TOLERANCE);
     }
 
     @Test

@@ -158,25 +158,52 @@ class ClipTokenizerTest {
     }
 
     @Test
-    void cjkIdeographsBecomeSeparateWordsButHangulDoesNot() {
+    void aRunOfIdeographsAndKanaIsOneWord() {
         ClipTokenizer t = tokenizer();
-        // 日 is a whole vocab entry; each ideograph becomes its own word and so gets its own </w>.
-        assertEquals(ids(byteLevel("日") + "</w>", byteLevel("日") + "</w>"), t.encode("日日"));
-        assertEquals(t.encode("日 本"), t.encode("日本"));
-        List<Integer> together = t.encode("한국");
-        assertNotEquals(t.encode("한 국"), together, "Hangul is not split into separate words");
+        // As OpenAI's CLIP (and HF's fast tokenizer): ideographs are letters, so 日日 is one pre-token and only its
+        // last piece carries </w>. HF's slow tokenizer without ftfy made each ideograph a word of its own.
+        assertEquals(ids(byteLevel("日"), byteLevel("日") + "</w>"), t.encode("日日"));
+        assertNotEquals(t.encode("日 本"), t.encode("日本"));
+        List<String> tokyoTower = t.tokens("東京タワー");
+        assertEquals(1, tokyoTower.stream().filter(p -> p.endsWith("</w>")).count(), tokyoTower.toString());
+        assertTrue(tokyoTower.get(tokyoTower.size() - 1).endsWith("</w>"));
+        assertNotEquals(t.encode("한 국"), t.encode("한국"), "Hangul is not split into separate words");
         assertEquals(t.encode("한국"), t.encode("한국 "));
     }
 
     @Test
-    void emojiAreByteLevelTokensAndZeroWidthJoinerIsDropped() {
+    void emojiAreByteLevelTokensAndZeroWidthJoinerIsKept() {
         ClipTokenizer t = tokenizer();
         assertEquals(ids(byteLevel("🐱") + "</w>"), t.encode("🐱"));
         assertEquals(ids("cat</w>", byteLevel("🐱") + "</w>"), t.encode("cat🐱"));
-        // U+200D is a format (Cf) character, which BasicTokenizer removes as a control character.
-        assertEquals(t.encode("👨👩"), t.encode("👨\u200D👩"));
+        // U+200D is a symbol to CLIP's regex (ftfy keeps joiners): a ZWJ family is one symbol run, joiners included.
+        assertNotEquals(t.encode("👨👩"), t.encode("👨\u200D👩"));
+        assertEquals("👨\u200D👩", ClipTokenizer.decode(t.tokens("👨\u200D👩")));
         int unk = t.eosId();
         assertFalse(t.encode("👨‍👩‍👧 ❤️ 👍🏽").contains(unk), "every byte sequence reaches a vocab entry");
+    }
+
+    @Test
+    void ftfyFixesApplyBeforeTokenizing() {
+        ClipTokenizer t = tokenizer();
+        assertEquals(ids("it</w>", "'s</w>"), t.encode("it\u2019s"), "curly apostrophe straightened, then a contraction");
+        assertEquals(ids("cat</w>"), t.encode("ＣＡＴ"), "full-width Latin to ASCII");
+        assertEquals(t.encode("fish"), t.encode("\uFB01sh"), "fi ligature taken apart");
+        assertEquals(t.encode("a cat"), t.encode("\uFEFFa\u0000 cat\u001B[31m"), "BOM, NUL and terminal escape removed");
+        assertEquals(t.encode("a\u2026b"), t.encode("a\u0085b"), "C1 control read as Windows-1252: NEL is an ellipsis");
+    }
+
+    @Test
+    void greekFinalSigmaIsLoweredAsPythonDoes() {
+        ClipTokenizer t = tokenizer();
+        assertEquals(t.encode("οδος"), t.encode("ΟΔΟΣ"), "final capital sigma becomes ς");
+        assertNotEquals(t.encode("οδοσ"), t.encode("ΟΔΟΣ"));
+    }
+
+    @Test
+    void htmlEntitiesStayAsTyped() {
+        ClipTokenizer t = tokenizer();
+        assertEquals(ids("&</w>", "amp</w>", ";</w>"), t.encode("&amp;"));
     }
 
     @Test
@@ -284,8 +311,9 @@ class ClipTokenizerTest {
         assertEquals(6, t.maxLength());
         assertArrayEquals(new int[] {11, 9, 12, 0, 0, 0}, t.tokenize("abc").ids());
 
-        // As in HF, the pad token is a special token too: a literal "!" in the text is split out as id 0.
-        assertEquals(List.of(4, 0, 5), t.encode("a!b"));
+        // The pad token only pads: a literal "!" in the text is text, a symbol run like any other (OpenAI's and
+        // open_clip's tokenizers have no pad token; HF's split it off as an added token, id 0 without </w>).
+        assertEquals(List.of(4, 10, 5), t.encode("a!b"));
 
         TokenizedPrompt p = t.tokenize("a b c a b");
         assertArrayEquals(new int[] {11, 4, 5, 6, 4, 12}, p.ids());
