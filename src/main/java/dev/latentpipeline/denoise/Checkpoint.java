@@ -6,6 +6,7 @@ import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.DenoiseCheckpoint;
 import dev.latentpipeline.wire.RandomStateProto;
+import dev.latentpipeline.wire.StageRecord;
 import dev.latentpipeline.wire.TensorProto;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,7 +19,12 @@ import java.util.Map;
  * reaches the same latents bit for bit as one that never stopped.
  */
 public record Checkpoint(int stepsDone, FloatTensor latents, SchedulerState scheduler,
-        List<NumpyRandomState.State> noise, String worker) {
+        List<NumpyRandomState.State> noise, String worker, List<StageRecord> segments) {
+
+    public Checkpoint(int stepsDone, FloatTensor latents, SchedulerState scheduler,
+            List<NumpyRandomState.State> noise, String worker) {
+        this(stepsDone, latents, scheduler, noise, worker, List.of());
+    }
 
     public DenoiseCheckpoint toProto() {
         DenoiseCheckpoint.Builder proto = DenoiseCheckpoint.newBuilder()
@@ -26,7 +32,8 @@ public record Checkpoint(int stepsDone, FloatTensor latents, SchedulerState sche
                 .setLatents(TensorWireCodec.encode("latents", latents))
                 .putAllSchedulerNumbers(scheduler.numbers())
                 .setWorker(worker)
-                .setWrittenAtMs(System.currentTimeMillis());
+                .setWrittenAtMs(System.currentTimeMillis())
+                .addAllSegments(segments);
         scheduler.arrays().forEach((name, values) -> proto.addSchedulerArrays(
                 TensorWireCodec.encode(name, new FloatTensor(new long[] {values.length}, values))));
         for (NumpyRandomState.State s : noise) {
@@ -51,6 +58,7 @@ public record Checkpoint(int stepsDone, FloatTensor latents, SchedulerState sche
             noise.add(new NumpyRandomState.State(key, r.getPos(), r.getHasGauss(), r.getCachedGauss()));
         }
         return new Checkpoint(proto.getStepsDone(), TensorWireCodec.decode(proto.getLatents()),
-                new SchedulerState(arrays, proto.getSchedulerNumbersMap()), noise, proto.getWorker());
+                new SchedulerState(arrays, proto.getSchedulerNumbersMap()), noise, proto.getWorker(),
+                proto.getSegmentsList());
     }
 }

@@ -291,10 +291,10 @@ public final class DenoisingEngine implements AutoCloseable {
         switch (action) {
             case CONTINUE -> {
             }
-            case CHECKPOINT -> job.control.checkpoint(job.checkpoint(worker), false);
+            case CHECKPOINT -> job.control.checkpoint(job.checkpoint(worker, job.segments()), false);
             case HAND_ON -> {
                 leave(job);
-                job.control.checkpoint(job.checkpoint(worker), true);
+                job.control.checkpoint(job.checkpoint(worker, job.segments()), true);
             }
             case CANCEL -> {
                 leave(job);

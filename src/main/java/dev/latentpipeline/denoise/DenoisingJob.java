@@ -3,6 +3,7 @@ package dev.latentpipeline.denoise;
 import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.Tensors;
+import dev.latentpipeline.wire.StageRecord;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ final class DenoisingJob {
     private final Map<String, FloatTensor> conditioning;
     private final Function<RuntimeException, RuntimeException> explainFailure;
     private final Consumer<DenoisingJob> onFinished;
+    private final Function<DenoisingJob, List<StageRecord>> segments;
     private final String batchKey;
     private float[] latents;
     private int stepsDone;
@@ -39,11 +41,13 @@ final class DenoisingJob {
      * @param noise the images' generators, whose state a checkpoint carries (null: the caller keeps no checkpoints)
      * @param start where the loop starts; the scheduler must be positioned there (fresh, or restored)
      * @param onFinished hands the finished job on (the stage builds its sd.latents message from it)
+     * @param segments the loop's stage records up to the job's current step (earlier segments included)
      * @param explainFailure turns an exception of this job into the one to report (e.g. a clear schedule error)
      */
     DenoisingJob(String requestId, JobControl control, Scheduler scheduler, PerImageNoise noise, StartLatents start,
             boolean guided, float guidanceScale, Map<String, FloatTensor> conditioning,
-            Function<RuntimeException, RuntimeException> explainFailure, Consumer<DenoisingJob> onFinished) {
+            Function<RuntimeException, RuntimeException> explainFailure, Consumer<DenoisingJob> onFinished,
+            Function<DenoisingJob, List<StageRecord>> segments) {
         this.requestId = requestId;
         this.control = control;
         this.scheduler = scheduler;
@@ -57,6 +61,7 @@ final class DenoisingJob {
         this.conditioning = conditioning;
         this.explainFailure = explainFailure;
         this.onFinished = onFinished;
+        this.segments = segments;
         this.batchKey = batchKey(shape, conditioning);
         int rows = rows();
         conditioning.forEach((name, tensor) -> {
@@ -130,9 +135,14 @@ final class DenoisingJob {
         return new FloatTensor(shape, latents);
     }
 
-    Checkpoint checkpoint(String worker) {
+    /** The state after the steps done so far; {@code segments}: this loop's stage records up to here. */
+    Checkpoint checkpoint(String worker, List<StageRecord> segments) {
         return new Checkpoint(stepsDone, latents(), scheduler.snapshot(), noise == null ? List.of() : noise.states(),
-                worker);
+                worker, segments);
+    }
+
+    List<StageRecord> segments() {
+        return segments.apply(this);
     }
 
     void finish() {

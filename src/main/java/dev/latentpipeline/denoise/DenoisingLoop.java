@@ -2,6 +2,7 @@ package dev.latentpipeline.denoise;
 
 import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.tensor.FloatTensor;
+import java.util.List;
 
 /**
  * The scheduler loop of one request in latent space, run to the end on the calling thread: start from the given
@@ -70,7 +71,7 @@ public final class DenoisingLoop {
         int images = Math.toIntExact(inputs.start().latents().dim(0));
         DenoisingJob job = new DenoisingJob("local", control, scheduler, null, inputs.start(), guided,
                 inputs.guidanceScale(), TextConditioning.rows(unet, inputs.promptEmbeds(),
-                        inputs.negativePromptEmbeds(), images), e -> e, finished -> result[0] = finished.latents());
+                        inputs.negativePromptEmbeds(), images), e -> e, finished -> result[0] = finished.latents(), j -> List.of());
         DenoisingEngine engine = new DenoisingEngine(unet, 1, "local");
         engine.tryReserve();
         engine.add(job);

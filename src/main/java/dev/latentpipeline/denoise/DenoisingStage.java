@@ -20,6 +20,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -58,8 +59,12 @@ public class DenoisingStage {
     /** Opened by the preparation thread on the first img2img job: text-to-image workers never load it. */
     private VaeEncoder vaeEncoder;
 
-    /** What a finished job hands on: the request (its sampler resolved), final latents and this stage's record. */
-    public record Denoised(GenerationRequest request, FloatTensor latents, StageRecord record, List<String> warnings) {
+    /**
+     * What a finished job hands on: the request (its sampler resolved), final latents, and this stage's records, one
+     * per segment of the loop (several when it was resumed from a checkpoint).
+     */
+    public record Denoised(GenerationRequest request, FloatTensor latents, List<StageRecord> records,
+            List<String> warnings) {
     }
 
     /**
@@ -179,16 +184,21 @@ public class DenoisingStage {
         List<String> notes = warnings;
         int fromStep = start.index();
         long storageUs = storageNanos / 1_000;
+        List<StageRecord> earlier = job.resume() == null ? List.of() : job.resume().segments();
+        java.util.function.Function<DenoisingJob, List<StageRecord>> segments = running -> {
+            List<StageRecord> all = new ArrayList<>(earlier);
+            all.add(StageMessages.record(Stages.UNET, worker.id(), startedMs, System.nanoTime() - startNanos,
+                    running.onnxNanos).setFromStep(fromStep).setToStep(running.stepsDone()).setQueuedUs(queuedUs)
+                    .setStorageUs(storageUs).setLargestBatch(running.largestBatch).build());
+            return all;
+        };
         return new DenoisingJob(request.id(), control, scheduler, noise, start, request.guided(),
                 (float) request.guidanceScale(), conditioning,
                 e -> e instanceof IndexOutOfBoundsException bounds ? scheduleError(bounds, scheduler, schedulerName,
                         request.steps()) : e,
-                finished -> control.finished(new Denoised(resolved, finished.latents(),
-                        StageMessages.record(Stages.UNET, worker.id(), startedMs, System.nanoTime() - startNanos,
-                                finished.onnxNanos).setFromStep(fromStep).setToStep(finished.stepsDone())
-                                .setQueuedUs(queuedUs).setStorageUs(storageUs).setLargestBatch(finished.largestBatch)
-                                .build(),
-                        notes)));
+                finished -> control.finished(new Denoised(resolved, finished.latents(), segments.apply(finished),
+                        notes)),
+                segments);
     }
 
     /**

@@ -40,6 +40,11 @@ public class EventPublisher {
                 .thenAccept(metadata -> published.fire(event));
     }
 
+    /** Fetches sd.events' metadata now, so the first event does not wait for it. */
+    public void warmUp() {
+        producer.warmUp(java.util.List.of(config.topics().events()));
+    }
+
     /** Sends and waits for the broker's acknowledgement: for events a request's state depends on. */
     public void publish(GenerationEvent event) {
         await(send(Context.current(), event), "event " + event.type() + " for " + event.requestId());

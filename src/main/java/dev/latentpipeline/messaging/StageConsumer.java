@@ -403,8 +403,11 @@ public final class StageConsumer implements AutoCloseable {
         }
     }
 
-    /** Hands on the work in hand on {@code partitions} and commits them: they are about to leave this worker. */
-    private void handOn(Collection<TopicPartition> partitions) {
+    /**
+     * Hands on the work in hand on {@code partitions} and commits them: they are about to leave this worker. Returns
+     * how many messages were still in hand when the grace ran out.
+     */
+    private int handOn(Collection<TopicPartition> partitions) {
         synchronized (this) {
             for (TopicPartition p : partitions) {
                 Owned o = owned.get(p);
@@ -423,6 +426,7 @@ public final class StageConsumer implements AutoCloseable {
                     partitions, busy, settings.grace());
         }
         commitSync(partitions);
+        return busy;
     }
 
     private void drainAndCommit() {
@@ -438,8 +442,10 @@ public final class StageConsumer implements AutoCloseable {
             LOG.infof("%s: stopping with %d message(s) in hand; each finishes or hands on at its next step", stage(),
                     busy);
         }
-        handOn(all);
-        LOG.infof("%s: stopped taking work and committed its offsets", stage());
+        int left = handOn(all);
+        if (left == 0) {
+            LOG.infof("%s: stopped with nothing in hand; offsets committed", stage());
+        }
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {

@@ -15,6 +15,8 @@ import jakarta.enterprise.event.Reception;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -40,6 +42,16 @@ public class StageProducer {
 
     private KafkaProducer<String, byte[]> producer;
     private KafkaClientMetrics metrics;
+    /**
+     * Where send futures complete: never on the producer's own I/O thread, which would then run the callers'
+     * continuations; one of them sending to a topic the producer has no metadata for yet blocks that thread
+     * waiting for metadata only that thread can fetch.
+     */
+    private final ExecutorService completions = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "stage-producer-completions");
+        t.setDaemon(true);
+        return t;
+    });
 
     @PostConstruct
     void open() {
@@ -68,10 +80,10 @@ public class StageProducer {
                     span.recordException(error);
                     span.setStatus(StatusCode.ERROR);
                     span.end();
-                    sent.completeExceptionally(error);
+                    completions.execute(() -> sent.completeExceptionally(error));
                 } else {
                     span.end();
-                    sent.complete(metadata);
+                    completions.execute(() -> sent.complete(metadata));
                 }
             });
         } catch (RuntimeException e) {
@@ -82,10 +94,16 @@ public class StageProducer {
         return sent;
     }
 
+    /** Fetches the topics' metadata now, so a stage's first send to each does not wait for it. */
+    public void warmUp(java.util.Collection<String> topics) {
+        topics.forEach(producer::partitionsFor);
+    }
+
     /** After the stages have drained (priority 1): what they sent last reaches the broker before the JVM ends. */
     void close(@Observes(notifyObserver = Reception.IF_EXISTS) @Priority(50) ShutdownEvent event) {
         producer.flush();
         metrics.close();
         producer.close(Duration.ofSeconds(10));
+        completions.shutdown();
     }
 }

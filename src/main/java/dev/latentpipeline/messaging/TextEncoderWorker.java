@@ -67,6 +67,7 @@ public class TextEncoderWorker {
         }
         parser = new RequestParser(RequestLimits.from(config.limits()));
         stage.warmUp();
+        producer.warmUp(java.util.List.of(config.topics().embeddings(), config.topics().events()));
         consumer = StageConsumer.start(new StageConsumer.Settings(Stages.TEXT_ENCODER, config.topics().requests(),
                 clients.stageConsumer(Stages.TEXT_ENCODER, GROUP, worker.id(), 8), 8,
                 config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {

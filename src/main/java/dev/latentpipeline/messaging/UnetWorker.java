@@ -15,6 +15,7 @@ import dev.latentpipeline.pipeline.WorkerIdentity;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.StageMessage;
+import dev.latentpipeline.wire.StageRecord;
 import dev.latentpipeline.wire.UnetJobState;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
@@ -26,6 +27,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -95,6 +97,7 @@ public class UnetWorker {
         checkpoints = new SideCheckpoints(config.topics().checkpoints(), producer,
                 clients.reader(KafkaClients.clientId(worker.id(), "checkpoints")));
         checkpoints.checkPartitions(config.topics().embeddings());
+        producer.warmUp(java.util.List.of(config.topics().latents(), config.topics().events(), config.topics().checkpoints()));
         consumer = StageConsumer.start(new StageConsumer.Settings(Stages.UNET, config.topics().embeddings(),
                 clients.stageConsumer(Stages.UNET, GROUP, worker.id(), maxBatch), maxBatch,
                 config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {
@@ -274,7 +277,10 @@ public class UnetWorker {
                     .clearTensors()
                     .addTensors(TensorWireCodec.encode("latents", result.latents()));
             long encodeUs = (System.nanoTime() - encodeStart) / 1_000;
-            byte[] bytes = out.addStages(result.record().toBuilder().setEncodeUs(encodeUs)).build().toByteArray();
+            List<StageRecord> records = result.records();
+            out.addAllStages(records.subList(0, records.size() - 1))
+                    .addStages(records.get(records.size() - 1).toBuilder().setEncodeUs(encodeUs));
+            byte[] bytes = out.build().toByteArray();
             finish(inHand, request.id(), "finished",
                     () -> producer.send(inHand.trace(), config.topics().latents(), null, request.id(), bytes), null);
         }

@@ -80,6 +80,7 @@ public class VaeWorker {
         }
         stage.warmUp();
         store.ensureBucket();
+        events.warmUp();
         StageConsumer consumer = StageConsumer.start(new StageConsumer.Settings(Stages.VAE, config.topics().latents(),
                 clients.stageConsumer(Stages.VAE, GROUP, worker.id(), 2), 2,
                 config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {

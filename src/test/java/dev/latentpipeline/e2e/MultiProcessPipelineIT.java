@@ -88,10 +88,10 @@ class MultiProcessPipelineIT {
             // Small hops so a killed worker leaves checkpoints behind; a short session so the broker notices a
             // kill -9 in seconds rather than the default 45 s.
             env.put("SD_UNET_CHECKPOINT_EVERY", Integer.toString(CHECKPOINT_EVERY));
-            props.put("mp.messaging.incoming.embeddings.session.timeout.ms", "6000");
-            props.put("mp.messaging.incoming.embeddings.heartbeat.interval.ms", "1000");
+            props.put("sd.kafka.unet.session.timeout.ms", "6000");
+            props.put("sd.kafka.unet.heartbeat.interval.ms", "1000");
             // The client id names the worker in the group description.
-            props.put("mp.messaging.incoming.embeddings.client.id", workerId);
+            props.put("sd.kafka.unet.client.id", workerId);
         }
         AppProcess process = AppProcess.start(workerId, workDir.resolve(workerId), env, props);
         workers.put(workerId, process);
@@ -336,7 +336,7 @@ class MultiProcessPipelineIT {
         leaving.terminate();
         leaving.waitForExit(Duration.ofSeconds(40));
         String log = leaving.output();
-        assertTrue(log.contains("Shutting down: nothing in hand on embeddings"), log);
+        assertTrue(log.contains("unet: stopped with nothing in hand; offsets committed"), log);
 
         Map<String, JsonNode> done = events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
         awaitQuiet();
