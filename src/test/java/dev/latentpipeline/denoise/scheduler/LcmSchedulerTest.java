@@ -19,6 +19,15 @@ class LcmSchedulerTest extends SchedulerContractTest {
         return new LcmScheduler(config, new NumpyRandomState(0));
     }
 
+    /** The boundary condition on DDIM's x0: c_out x0 + c_skip x, c_skip = 0.25 / ((10 t)^2 + 0.25), c_out = 10 t / sqrt(..). */
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        double scaled = 10.0 * timestep;
+        double cSkip = 0.25 / (scaled * scaled + 0.25);
+        double cOut = scaled / Math.sqrt(scaled * scaled + 0.25);
+        return cOut * x0FromAlphaBar(predictionType, sample, modelOutput, timestep) + cSkip * sample;
+    }
+
     @Override
     boolean deterministic() {
         return false; // one shared NoiseSource per instance, as euler_a

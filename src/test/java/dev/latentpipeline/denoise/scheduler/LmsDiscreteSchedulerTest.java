@@ -14,6 +14,11 @@ class LmsDiscreteSchedulerTest extends SchedulerContractTest {
     }
 
     @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromSigma(predictionType, sample, modelOutput, timestep);
+    }
+
+    @Override
     boolean endsOnThePredictedOriginal() {
         return false;
     }

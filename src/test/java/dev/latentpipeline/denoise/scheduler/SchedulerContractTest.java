@@ -177,6 +177,63 @@ abstract class SchedulerContractTest {
         }
     }
 
+    /**
+     * This scheduler's x0 by hand for one element, in double precision from {@link DiffusersFixtures#sdAlphaBar}:
+     * the sample the step was given, the model output, and the (integer) timestep the model saw; NaN to skip.
+     */
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return Double.NaN;
+    }
+
+    /** The prediction types this scheduler accepts (diffusers' Euler ancestral and PNDM refuse "sample"). */
+    List<String> predictionTypes() {
+        return List.of("epsilon", "v_prediction", "sample");
+    }
+
+    /** alpha-bar parameterisation (DDIM's step 3): epsilon (x - sqrt(1 - a) m) / sqrt(a), v sqrt(a) x - sqrt(1 - a) m. */
+    static double x0FromAlphaBar(String predictionType, double x, double m, int timestep) {
+        double a = DiffusersFixtures.sdAlphaBar(timestep);
+        return switch (predictionType) {
+            case "epsilon" -> (x - Math.sqrt(1 - a) * m) / Math.sqrt(a);
+            case "v_prediction" -> Math.sqrt(a) * x - Math.sqrt(1 - a) * m;
+            default -> m;
+        };
+    }
+
+    /** sigma parameterisation (k-diffusion), s = sqrt((1 - a) / a): epsilon x - s m, v -s m / sqrt(s^2 + 1) + x / (s^2 + 1). */
+    static double x0FromSigma(String predictionType, double x, double m, int timestep) {
+        double a = DiffusersFixtures.sdAlphaBar(timestep);
+        double s = Math.sqrt((1 - a) / a);
+        return switch (predictionType) {
+            case "epsilon" -> x - s * m;
+            case "v_prediction" -> -s / Math.sqrt(s * s + 1) * m + x / (s * s + 1);
+            default -> m;
+        };
+    }
+
+    @Test
+    void predictedOriginalFollowsThePredictionTypesFormulaAtEveryStep() {
+        if (Double.isNaN(x0ByHand("epsilon", 1, 1, 999))) {
+            return;
+        }
+        for (String type : predictionTypes()) {
+            Scheduler s = create(SchedulerConfig.fromJson(SD15_CONFIG).with(Map.of("prediction_type", type)));
+            s.setTimesteps(10); // integer timesteps for every scheduler under SD's config
+            double[] ts = s.timesteps();
+            float[] x = DiffusersFixtures.scale(DiffusersFixtures.dummySampleDeter(), s.initNoiseSigma());
+            for (int i = 0; i < ts.length; i++) {
+                float[] m = DiffusersFixtures.dummyModel(s.scaleModelInput(x, i), ts[i]);
+                float[] next = s.step(m, i, x);
+                float[] x0 = s.predictedOriginal();
+                for (int j = 0; j < x.length; j += 97) {
+                    double want = x0ByHand(type, x[j], m[j], (int) ts[i]);
+                    assertEquals(want, x0[j], 1e-4 * Math.max(1, Math.abs(want)), type + " step " + i + " element " + j);
+                }
+                x = next;
+            }
+        }
+    }
+
     @Test
     void lastStepOfTheDummyModelLoopEndsOnItsPredictedOriginal() {
         // diffusers' dummy model (sample * t / (t + 1)) is no exact predictor: its x0 moves from step to step
