@@ -29,8 +29,9 @@ public final class LcmScheduler implements Scheduler {
         this.noise = noise;
         boolean setAlphaToOne = config.setAlphaToOne() != null ? config.setAlphaToOne() : true;
         this.finalAlphaCumprod = setAlphaToOne ? 1.0f : schedule.alphasCumprod[0];
-        // refuse an unknown prediction_type now, not at the first step
-        NoiseSchedule.predictOriginal(config.predictionType(), new float[0], new float[0], 1f);
+        if (!NoiseSchedule.PREDICTION_TYPES.contains(config.predictionType())) {
+            throw new IllegalArgumentException("unsupported prediction_type " + config.predictionType());
+        }
     }
 
     @Override

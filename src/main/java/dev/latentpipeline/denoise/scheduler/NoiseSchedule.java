@@ -1,5 +1,7 @@
 package dev.latentpipeline.denoise.scheduler;
 
+import java.util.Set;
+
 /**
  * The training noise schedule, computed in float32 the way diffusers does with torch: betas, cumulative alpha
  * products and the k-diffusion sigmas {@code sqrt((1 - alphaBar) / alphaBar)}.
@@ -10,6 +12,9 @@ final class NoiseSchedule {
         static final BetaDefaults DDPM = new BetaDefaults(0.0001, 0.02, "linear");
         static final BetaDefaults LCM = new BetaDefaults(0.00085, 0.012, "scaled_linear");
     }
+
+    /** diffusers' prediction_type values, all of which {@link #predictOriginal} converts. */
+    static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "sample", "v_prediction");
 
     final String betaSchedule;
     final float[] betas;

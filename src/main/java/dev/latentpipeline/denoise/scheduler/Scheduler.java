@@ -71,12 +71,12 @@ public interface Scheduler {
 
     /**
      * The state between steps (multistep history, counters): after {@code step(.., i, ..)}, a fresh scheduler
-     * with the same config given {@code setTimesteps(n)} and {@link #restore} continues at {@code i + 1} exactly
-     * as this one would. Noise drawn by stochastic schedulers comes from the NoiseSource, whose state the caller
-     * keeps.
+     * with the same config given the same {@code setTimesteps} call ({@code (n)}, or {@code (n, strength)} for
+     * img2img) and {@link #restore} continues at {@code i + 1} exactly as this one would. Noise drawn by
+     * stochastic schedulers comes from the NoiseSource, whose state the caller keeps.
      */
     SchedulerState snapshot();
 
-    /** Restores a {@link #snapshot()}; call after {@link #setTimesteps} with the same step count. */
+    /** Restores a {@link #snapshot()}; call after {@link #setTimesteps} with the run's arguments. */
     void restore(SchedulerState state);
 }

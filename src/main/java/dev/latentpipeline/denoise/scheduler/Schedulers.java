@@ -6,8 +6,8 @@ import java.util.Optional;
 
 /** Creates schedulers by short name, and maps diffusers class names to those names. */
 public final class Schedulers {
-    public static final List<String> NAMES = List.of("pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m", "dpmpp_2m_karras",
-            "lcm");
+    public static final List<String> NAMES = List.of(
+            "pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m", "dpmpp_2m_karras", "lcm");
 
     private static final Map<String, String> BY_CLASS = Map.of(
             "PNDMScheduler", "pndm",

@@ -66,7 +66,8 @@ class EulerAncestralDiscreteSchedulerTest extends SchedulerContractTest {
     void sdxlTurboSettingsOneStepLandsOnX0WhateverTheNoise() {
         // SDXL-Turbo: Euler ancestral, timestep_spacing trailing, 1 to 4 steps. One step: t = 999, init noise sigma
         // = sigma(999) (trailing), sigma_to = 0 so sigma_up = sigma_down = 0: the drawn noise is multiplied by 0.
-        SchedulerConfig turbo = SchedulerConfig.fromJson(SD15_CONFIG).with(java.util.Map.of("timestep_spacing", "trailing"));
+        SchedulerConfig turbo = SchedulerConfig.fromJson(SD15_CONFIG)
+                .with(java.util.Map.of("timestep_spacing", "trailing"));
         Scheduler s = new EulerAncestralDiscreteScheduler(turbo, out -> java.util.Arrays.fill(out, 1e3f));
         s.setTimesteps(1);
         assertArrayEquals(new double[] {999}, s.timesteps(), 0);

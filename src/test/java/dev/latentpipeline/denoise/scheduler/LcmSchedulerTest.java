@@ -19,7 +19,7 @@ class LcmSchedulerTest extends SchedulerContractTest {
         return new LcmScheduler(config, new NumpyRandomState(0));
     }
 
-    /** The boundary condition on DDIM's x0: c_out x0 + c_skip x, c_skip = 0.25 / ((10 t)^2 + 0.25), c_out = 10 t / sqrt(..). */
+    /** The boundary condition on DDIM's x0: c_out x0 + c_skip x (c_skip, c_out as in the step test below). */
     @Override
     double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
         double scaled = 10.0 * timestep;
@@ -181,7 +181,8 @@ class LcmSchedulerTest extends SchedulerContractTest {
     @Test
     void timestepScalingShapesTheBoundaryCondition() {
         // timestep_scaling 0.01 at t = 19: scaled 0.19, c_skip = 0.25 / 0.2861 = 0.8738, c_out = 0.19 / 0.5349 = 0.3552
-        LcmScheduler s = new LcmScheduler(base("timestep_scaling", 0.01, "prediction_type", "sample"), NoiseSource.NONE);
+        LcmScheduler s = new LcmScheduler(base("timestep_scaling", 0.01, "prediction_type", "sample"),
+                NoiseSource.NONE);
         s.setTimesteps(50);
         float[] out = s.step(new float[] {1f}, 49, new float[] {0f});
         assertEquals(0.19 / Math.sqrt(0.19 * 0.19 + 0.25), out[0], 1e-6);

@@ -190,7 +190,7 @@ abstract class SchedulerContractTest {
         return List.of("epsilon", "v_prediction", "sample");
     }
 
-    /** alpha-bar parameterisation (DDIM's step 3): epsilon (x - sqrt(1 - a) m) / sqrt(a), v sqrt(a) x - sqrt(1 - a) m. */
+    /** alpha-bar form (DDIM's step 3): epsilon (x - sqrt(1 - a) m) / sqrt(a), v sqrt(a) x - sqrt(1 - a) m. */
     static double x0FromAlphaBar(String predictionType, double x, double m, int timestep) {
         double a = DiffusersFixtures.sdAlphaBar(timestep);
         return switch (predictionType) {
@@ -200,7 +200,7 @@ abstract class SchedulerContractTest {
         };
     }
 
-    /** sigma parameterisation (k-diffusion), s = sqrt((1 - a) / a): epsilon x - s m, v -s m / sqrt(s^2 + 1) + x / (s^2 + 1). */
+    /** sigma form (k-diffusion), s = sqrt((1 - a) / a): epsilon x - s m, v -s m / sqrt(s^2 + 1) + x / (s^2 + 1). */
     static double x0FromSigma(String predictionType, double x, double m, int timestep) {
         double a = DiffusersFixtures.sdAlphaBar(timestep);
         double s = Math.sqrt((1 - a) / a);
@@ -227,7 +227,7 @@ abstract class SchedulerContractTest {
                 float[] x0 = s.predictedOriginal();
                 for (int j = 0; j < x.length; j += 97) {
                     double want = x0ByHand(type, x[j], m[j], (int) ts[i]);
-                    assertEquals(want, x0[j], 1e-4 * Math.max(1, Math.abs(want)), type + " step " + i + " element " + j);
+                    assertEquals(want, x0[j], 1e-4 * Math.max(1, Math.abs(want)), type + " step " + i + " at " + j);
                 }
                 x = next;
             }
