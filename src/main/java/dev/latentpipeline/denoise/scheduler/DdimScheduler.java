@@ -12,6 +12,7 @@ public final class DdimScheduler implements Scheduler {
     private final NoiseSource noise;
     private int numInferenceSteps;
     private int[] timesteps;
+    private float[] lastPredictedOriginal;
 
     public DdimScheduler(SchedulerConfig config) {
         this(config, 0.0, NoiseSource.NONE);
@@ -43,6 +44,7 @@ public final class DdimScheduler implements Scheduler {
         }
         this.numInferenceSteps = steps;
         this.timesteps = ts;
+        this.lastPredictedOriginal = null;
     }
 
     @Override
@@ -86,29 +88,24 @@ public final class DdimScheduler implements Scheduler {
         float sqrtBeta = (float) Math.sqrt(betaProdT);
 
         int n = sample.length;
-        float[] predOriginal = new float[n];
-        float[] predEpsilon = new float[n];
-        switch (config.predictionType()) {
-            case "epsilon" -> {
-                for (int i = 0; i < n; i++) {
-                    predOriginal[i] = (sample[i] - sqrtBeta * modelOutput[i]) / sqrtAlpha;
-                    predEpsilon[i] = modelOutput[i];
-                }
-            }
+        float[] predOriginal = NoiseSchedule.predictOriginal(config.predictionType(), modelOutput, sample, alphaProdT);
+        float[] predEpsilon = switch (config.predictionType()) {
+            case "epsilon" -> modelOutput;
             case "sample" -> {
+                float[] eps = new float[n];
                 for (int i = 0; i < n; i++) {
-                    predOriginal[i] = modelOutput[i];
-                    predEpsilon[i] = (sample[i] - sqrtAlpha * predOriginal[i]) / sqrtBeta;
+                    eps[i] = (sample[i] - sqrtAlpha * predOriginal[i]) / sqrtBeta;
                 }
+                yield eps;
             }
-            case "v_prediction" -> {
+            default -> { // v_prediction (predictOriginal refused any other type)
+                float[] eps = new float[n];
                 for (int i = 0; i < n; i++) {
-                    predOriginal[i] = sqrtAlpha * sample[i] - sqrtBeta * modelOutput[i];
-                    predEpsilon[i] = sqrtAlpha * modelOutput[i] + sqrtBeta * sample[i];
+                    eps[i] = sqrtAlpha * modelOutput[i] + sqrtBeta * sample[i];
                 }
+                yield eps;
             }
-            default -> throw new IllegalArgumentException("unsupported prediction_type " + config.predictionType());
-        }
+        };
         boolean clip = config.clipSample() != null ? config.clipSample() : true;
         if (clip) {
             float range = config.clipSampleRange().floatValue();
@@ -116,6 +113,7 @@ public final class DdimScheduler implements Scheduler {
                 predOriginal[i] = Math.max(-range, Math.min(range, predOriginal[i]));
             }
         }
+        lastPredictedOriginal = predOriginal; // diffusers' pred_original_sample: after clipping
         float stdDev = (float) (eta * Math.sqrt(variance(t, prevT)));
         float sqrtAlphaPrev = (float) Math.sqrt(alphaProdPrev);
         float directionScale = (float) Math.sqrt(1 - alphaProdPrev - stdDev * stdDev);
@@ -131,6 +129,11 @@ public final class DdimScheduler implements Scheduler {
             }
         }
         return prev;
+    }
+
+    @Override
+    public float[] predictedOriginal() {
+        return Numerics.copyAfterStep(lastPredictedOriginal);
     }
 
     @Override

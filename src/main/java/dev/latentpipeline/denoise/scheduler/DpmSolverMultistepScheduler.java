@@ -15,6 +15,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
 
     private final float[][] modelOutputs; // newest last
     private int lowerOrderNums;
+    private float[] lastPredictedOriginal;
 
     public DpmSolverMultistepScheduler(SchedulerConfig config) {
         if (!config.algorithmType().equals("dpmsolver++")) {
@@ -79,7 +80,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
             ts = new double[s.length];
             for (int i = 0; i < s.length; i++) {
                 double t = Numerics.sigmaToT(s[i], logSigmas);
-                ts[i] = config.betaSchedule().equals("squaredcos_cap_v2") ? t : Math.rint(t);
+                ts[i] = schedule.betaSchedule.equals("squaredcos_cap_v2") ? t : Math.rint(t);
             }
         } else {
             s = Numerics.interp(ts, trainingSigmas);
@@ -101,6 +102,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
         }
         java.util.Arrays.fill(modelOutputs, null);
         lowerOrderNums = 0;
+        lastPredictedOriginal = null;
     }
 
     @Override
@@ -152,6 +154,7 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
             modelOutputs[i] = modelOutputs[i + 1];
         }
         modelOutputs[solverOrder - 1] = x0;
+        lastPredictedOriginal = x0;
 
         float[] prev;
         if (solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinal) {
@@ -225,6 +228,12 @@ public final class DpmSolverMultistepScheduler implements Scheduler {
             prev[i] = sampleCoeff * sample[i] + d0Coeff * m0[i] + d1Coeff * d1;
         }
         return prev;
+    }
+
+    /** The data prediction of this step's model output (convert_model_output), the x0 the solver steps with. */
+    @Override
+    public float[] predictedOriginal() {
+        return Numerics.copyAfterStep(lastPredictedOriginal);
     }
 
     @Override

@@ -23,7 +23,7 @@ public final class EulerAncestralDiscreteScheduler extends SigmaScheduler {
     @Override
     public float[] step(float[] modelOutput, int stepIndex, float[] sample) {
         float sigma = sigmaAt(stepIndex);
-        float[] denoised = predictOriginal(modelOutput, sample, sigma);
+        float[] denoised = denoise(modelOutput, sample, sigma);
         float sigmaFrom = sigma;
         float sigmaTo = sigmas[stepIndex + 1];
         float sigmaUp = (float) Math.sqrt(sigmaTo * sigmaTo * (sigmaFrom * sigmaFrom - sigmaTo * sigmaTo)

@@ -39,7 +39,7 @@ public final class EulerDiscreteScheduler extends SigmaScheduler {
     @Override
     public float[] step(float[] modelOutput, int stepIndex, float[] sample) {
         float sigma = sigmaAt(stepIndex);
-        float[] denoised = predictOriginal(modelOutput, sample, sigma);
+        float[] denoised = denoise(modelOutput, sample, sigma);
         float dt = sigmas[stepIndex + 1] - sigma;
         float[] prev = new float[sample.length];
         for (int i = 0; i < prev.length; i++) {

@@ -52,7 +52,7 @@ public final class LmsDiscreteScheduler extends SigmaScheduler {
     @Override
     public float[] step(float[] modelOutput, int stepIndex, float[] sample) {
         float sigma = sigmaAt(stepIndex);
-        float[] denoised = predictOriginal(modelOutput, sample, sigma);
+        float[] denoised = denoise(modelOutput, sample, sigma);
         float[] derivative = new float[sample.length];
         for (int i = 0; i < derivative.length; i++) {
             derivative[i] = (sample[i] - denoised[i]) / sigma;

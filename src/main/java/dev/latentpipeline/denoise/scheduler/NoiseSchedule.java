@@ -1,26 +1,45 @@
 package dev.latentpipeline.denoise.scheduler;
 
+import java.util.Set;
+
 /**
  * The training noise schedule, computed in float32 the way diffusers does with torch: betas, cumulative alpha
  * products and the k-diffusion sigmas {@code sqrt((1 - alphaBar) / alphaBar)}.
  */
 final class NoiseSchedule {
+    /** diffusers' betas when the config names none: 0.0001 to 0.02 linear for every class here but LCMScheduler. */
+    record BetaDefaults(double start, double end, String schedule) {
+        static final BetaDefaults DDPM = new BetaDefaults(0.0001, 0.02, "linear");
+        static final BetaDefaults LCM = new BetaDefaults(0.00085, 0.012, "scaled_linear");
+    }
+
+    /** diffusers' prediction_type values, all of which {@link #predictOriginal} converts. */
+    static final Set<String> PREDICTION_TYPES = Set.of("epsilon", "sample", "v_prediction");
+
+    final String betaSchedule;
     final float[] betas;
     final float[] alphasCumprod;
 
     NoiseSchedule(SchedulerConfig config) {
+        this(config, BetaDefaults.DDPM);
+    }
+
+    NoiseSchedule(SchedulerConfig config, BetaDefaults defaults) {
         int n = config.numTrainTimesteps();
+        double start = config.betaStart() != null ? config.betaStart() : defaults.start();
+        double end = config.betaEnd() != null ? config.betaEnd() : defaults.end();
+        betaSchedule = config.betaSchedule() != null ? config.betaSchedule() : defaults.schedule();
         if (config.trainedBetas() != null) {
             betas = new float[config.trainedBetas().length];
             for (int i = 0; i < betas.length; i++) {
                 betas[i] = (float) config.trainedBetas()[i];
             }
         } else {
-            betas = switch (config.betaSchedule()) {
-                case "linear" -> torchLinspace(config.betaStart(), config.betaEnd(), n);
-                case "scaled_linear" -> square(torchLinspace(Math.sqrt(config.betaStart()), Math.sqrt(config.betaEnd()), n));
+            betas = switch (betaSchedule) {
+                case "linear" -> torchLinspace(start, end, n);
+                case "scaled_linear" -> square(torchLinspace(Math.sqrt(start), Math.sqrt(end), n));
                 case "squaredcos_cap_v2" -> cosineBetas(n);
-                default -> throw new IllegalArgumentException("unsupported beta_schedule " + config.betaSchedule());
+                default -> throw new IllegalArgumentException("unsupported beta_schedule " + betaSchedule);
             };
         }
         alphasCumprod = new float[betas.length];
@@ -64,6 +83,12 @@ final class NoiseSchedule {
                 int[] ts = new int[ar.length];
                 for (int i = 0; i < ar.length; i++) {
                     ts[i] = (int) Math.rint(ar[ar.length - 1 - i]) - 1;
+                }
+                if (ts[0] < 0) {
+                    // np.arange's length rule gives some counts (61, 103, ... of 1000) one more element, -1e-13,
+                    // which becomes timestep -1: diffusers then indexes alphas_cumprod[-1], the noisiest level
+                    throw new IllegalArgumentException(steps + " steps with timestep_spacing trailing reach timestep -1"
+                            + " (as in diffusers, from numpy's arange); choose another step count");
                 }
                 yield ts;
             }
@@ -127,6 +152,32 @@ final class NoiseSchedule {
     private static double alphaBar(double t) {
         double c = Math.cos((t + 0.008) / 1.008 * Math.PI / 2);
         return c * c;
+    }
+
+    /**
+     * x0 from a model output at alpha-bar {@code alphaProdT} per prediction_type, as DDIM's and LCM's step does it:
+     * epsilon {@code (x - sqrt(1 - a) m) / sqrt(a)}, sample {@code m}, v_prediction {@code sqrt(a) x - sqrt(1 - a) m}.
+     */
+    static float[] predictOriginal(String predictionType, float[] modelOutput, float[] sample, float alphaProdT) {
+        Numerics.requireSameLength(modelOutput, sample);
+        float sqrtAlpha = (float) Math.sqrt(alphaProdT);
+        float sqrtBeta = (float) Math.sqrt(1 - alphaProdT);
+        float[] x0 = new float[sample.length];
+        switch (predictionType) {
+            case "epsilon" -> {
+                for (int i = 0; i < x0.length; i++) {
+                    x0[i] = (sample[i] - sqrtBeta * modelOutput[i]) / sqrtAlpha;
+                }
+            }
+            case "sample" -> System.arraycopy(modelOutput, 0, x0, 0, x0.length);
+            case "v_prediction" -> {
+                for (int i = 0; i < x0.length; i++) {
+                    x0[i] = sqrtAlpha * sample[i] - sqrtBeta * modelOutput[i];
+                }
+            }
+            default -> throw new IllegalArgumentException("unsupported prediction_type " + predictionType);
+        }
+        return x0;
     }
 
     /** DDPM forward noising to training timestep t: sqrt(ac[t]) * x + sqrt(1 - ac[t]) * noise, in float32. */

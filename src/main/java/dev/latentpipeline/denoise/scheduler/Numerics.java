@@ -99,6 +99,24 @@ final class Numerics {
         return (1 - w) * low + w * high;
     }
 
+    /** np.linspace(start, stop, num, endpoint=False) in float64: i * ((stop - start) / num) + start. */
+    static double[] linspaceExcludingStop(double start, double stop, int num) {
+        double[] y = new double[num];
+        double step = (stop - start) / num;
+        for (int i = 0; i < num; i++) {
+            y[i] = i * step + start;
+        }
+        return y;
+    }
+
+    /** A copy of what a scheduler kept from its latest step; refuses before the first step of a run. */
+    static float[] copyAfterStep(float[] kept) {
+        if (kept == null) {
+            throw new IllegalStateException("no step yet: predictedOriginal() is valid after step()");
+        }
+        return kept.clone();
+    }
+
     static void requireSameLength(float[] a, float[] b) {
         if (a.length != b.length) {
             throw new IllegalArgumentException("length mismatch: " + a.length + " vs " + b.length);

@@ -29,6 +29,7 @@ public final class PndmScheduler implements Scheduler {
     private int counter;
     private float[] curModelOutput;
     private float[] curSample;
+    private float[] lastPredictedOriginal;
 
     public PndmScheduler(SchedulerConfig config) {
         if (!config.predictionType().equals("epsilon") && !config.predictionType().equals("v_prediction")) {
@@ -98,6 +99,7 @@ public final class PndmScheduler implements Scheduler {
         counter = 0;
         curModelOutput = null;
         curSample = null;
+        lastPredictedOriginal = null;
     }
 
     @Override
@@ -120,6 +122,9 @@ public final class PndmScheduler implements Scheduler {
         requireTimesteps();
         Numerics.requireSameLength(modelOutput, sample);
         int timestep = timesteps[stepIndex];
+        // PNDM steps without an x0 of its own; previews get DDIM's x0 of this output at the timestep the model saw
+        lastPredictedOriginal = NoiseSchedule.predictOriginal(config.predictionType(), modelOutput, sample,
+                schedule.alphasCumprod[timestep]);
         if (counter < prkCount && !skipPrk) {
             return stepPrk(modelOutput, timestep, sample);
         }
@@ -235,6 +240,11 @@ public final class PndmScheduler implements Scheduler {
             out[i] = (acc != null ? acc[i] : 0f) + a * x[i];
         }
         return out;
+    }
+
+    @Override
+    public float[] predictedOriginal() {
+        return Numerics.copyAfterStep(lastPredictedOriginal);
     }
 
     @Override

@@ -12,9 +12,9 @@ import java.util.Map;
 
 /**
  * diffusers' {@code scheduler/scheduler_config.json}. Keys shared by all schedulers get diffusers' defaults here;
- * keys whose default differs per scheduler class (timestep_spacing, set_alpha_to_one, clip_sample,
- * final_sigmas_type, ...) stay {@code null} and each scheduler applies its own default, exactly as diffusers
- * does when a config written for one class is loaded into another.
+ * keys whose default differs per scheduler class (beta_start, beta_end, beta_schedule, timestep_spacing,
+ * set_alpha_to_one, clip_sample, final_sigmas_type, ...) stay {@code null} and each scheduler applies its own
+ * default, exactly as diffusers does when a config written for one class is loaded into another.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record SchedulerConfig(
@@ -40,6 +40,8 @@ public record SchedulerConfig(
         @JsonProperty("solver_type") String solverType,
         @JsonProperty("lower_order_final") Boolean lowerOrderFinal,
         @JsonProperty("euler_at_final") Boolean eulerAtFinal,
+        @JsonProperty("original_inference_steps") Integer originalInferenceSteps,
+        @JsonProperty("timestep_scaling") Double timestepScaling,
         @JsonProperty("thresholding") Boolean thresholding,
         @JsonProperty("rescale_betas_zero_snr") Boolean rescaleBetasZeroSnr) {
 
@@ -47,9 +49,6 @@ public record SchedulerConfig(
 
     public SchedulerConfig {
         numTrainTimesteps = numTrainTimesteps != null ? numTrainTimesteps : 1000;
-        betaStart = betaStart != null ? betaStart : 0.0001;
-        betaEnd = betaEnd != null ? betaEnd : 0.02;
-        betaSchedule = betaSchedule != null ? betaSchedule : "linear";
         predictionType = predictionType != null ? predictionType : "epsilon";
         stepsOffset = stepsOffset != null ? stepsOffset : 0;
         clipSampleRange = clipSampleRange != null ? clipSampleRange : 1.0;
@@ -59,6 +58,8 @@ public record SchedulerConfig(
         solverType = solverType != null ? solverType : "midpoint";
         lowerOrderFinal = lowerOrderFinal != null ? lowerOrderFinal : true;
         eulerAtFinal = eulerAtFinal != null ? eulerAtFinal : false;
+        originalInferenceSteps = originalInferenceSteps != null ? originalInferenceSteps : 50;
+        timestepScaling = timestepScaling != null ? timestepScaling : 10.0;
         thresholding = thresholding != null ? thresholding : false;
         rescaleBetasZeroSnr = rescaleBetasZeroSnr != null ? rescaleBetasZeroSnr : false;
         if (thresholding) {

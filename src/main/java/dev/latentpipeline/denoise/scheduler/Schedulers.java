@@ -6,7 +6,8 @@ import java.util.Optional;
 
 /** Creates schedulers by short name, and maps diffusers class names to those names. */
 public final class Schedulers {
-    public static final List<String> NAMES = List.of("pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m", "dpmpp_2m_karras");
+    public static final List<String> NAMES = List.of(
+            "pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m", "dpmpp_2m_karras", "lcm");
 
     private static final Map<String, String> BY_CLASS = Map.of(
             "PNDMScheduler", "pndm",
@@ -14,13 +15,14 @@ public final class Schedulers {
             "EulerDiscreteScheduler", "euler",
             "EulerAncestralDiscreteScheduler", "euler_a",
             "LMSDiscreteScheduler", "lms",
-            "DPMSolverMultistepScheduler", "dpmpp_2m");
+            "DPMSolverMultistepScheduler", "dpmpp_2m",
+            "LCMScheduler", "lcm");
 
     private Schedulers() {
     }
 
     /**
-     * A new scheduler. {@code noise} is used by the stochastic ones (euler_a) and may be
+     * A new scheduler. {@code noise} is used by the stochastic ones (euler_a, lcm) and may be
      * {@link NoiseSource#NONE} for the others. ddim is created with eta 0; use {@link DdimScheduler} directly for eta > 0.
      */
     public static Scheduler create(String name, SchedulerConfig config, NoiseSource noise) {
@@ -32,6 +34,7 @@ public final class Schedulers {
             case "lms" -> new LmsDiscreteScheduler(config);
             case "dpmpp_2m" -> new DpmSolverMultistepScheduler(config);
             case "dpmpp_2m_karras" -> new DpmSolverMultistepScheduler(config.with(Map.of("use_karras_sigmas", true)));
+            case "lcm" -> new LcmScheduler(config, noise);
             default -> throw new IllegalArgumentException(
                     "unknown scheduler '" + name + "'; valid names: " + String.join(", ", NAMES));
         };
@@ -56,10 +59,14 @@ public final class Schedulers {
      * denoising runs from index {@code tStart * order} of timesteps(), and addNoise uses that index.
      */
     public static int img2imgStartIndex(int numInferenceSteps, double strength, int order) {
-        if (strength < 0 || strength > 1) {
-            throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
-        }
+        requireStrength(strength);
         int init = Math.min((int) (numInferenceSteps * strength), numInferenceSteps);
         return Math.max(numInferenceSteps - init, 0) * order;
+    }
+
+    static void requireStrength(double strength) {
+        if (!(strength >= 0 && strength <= 1)) {
+            throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
+        }
     }
 }

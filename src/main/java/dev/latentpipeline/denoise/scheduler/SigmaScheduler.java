@@ -11,6 +11,7 @@ abstract class SigmaScheduler implements Scheduler {
     protected double[] timesteps;
     /** One more than timesteps: the last entry is the sigma after the final step. */
     protected float[] sigmas;
+    private float[] lastPredictedOriginal;
 
     SigmaScheduler(SchedulerConfig config) {
         this.config = config;
@@ -82,6 +83,7 @@ abstract class SigmaScheduler implements Scheduler {
         }
         sigmas[s.length] = (float) finalSigma();
         timesteps = ts;
+        lastPredictedOriginal = null;
         reset();
     }
 
@@ -162,8 +164,11 @@ abstract class SigmaScheduler implements Scheduler {
         return sigmas[stepIndex];
     }
 
-    /** x0 from the model output at noise level sigma (sigma_hat where churn applies), per prediction_type. */
-    protected float[] predictOriginal(float[] modelOutput, float[] sample, float sigma) {
+    /**
+     * This step's x0 from the model output at noise level sigma, per prediction_type (diffusers' pred_original_sample),
+     * kept for {@link #predictedOriginal()}.
+     */
+    protected float[] denoise(float[] modelOutput, float[] sample, float sigma) {
         Numerics.requireSameLength(modelOutput, sample);
         float[] out = new float[sample.length];
         switch (config.predictionType()) {
@@ -182,7 +187,13 @@ abstract class SigmaScheduler implements Scheduler {
             case "sample" -> System.arraycopy(modelOutput, 0, out, 0, out.length);
             default -> throw new IllegalArgumentException("unsupported prediction_type " + config.predictionType());
         }
+        lastPredictedOriginal = out;
         return out;
+    }
+
+    @Override
+    public float[] predictedOriginal() {
+        return Numerics.copyAfterStep(lastPredictedOriginal);
     }
 
     protected void requireTimesteps() {

@@ -4,6 +4,8 @@ import static dev.latentpipeline.denoise.scheduler.DiffusersFixtures.config;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -13,6 +15,16 @@ class DdimSchedulerTest extends SchedulerContractTest {
     @Override
     Scheduler create(SchedulerConfig config) {
         return new DdimScheduler(config);
+    }
+
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromAlphaBar(predictionType, sample, modelOutput, timestep);
+    }
+
+    @Override
+    boolean endsOnThePredictedOriginal() {
+        return false;
     }
 
     private static SchedulerConfig base(Object... extra) {
@@ -114,5 +126,38 @@ class DdimSchedulerTest extends SchedulerContractTest {
         DdimScheduler s = new DdimScheduler(cfg, 1.0, new NumpyRandomState(seed));
         s.setTimesteps(10);
         return DiffusersFixtures.fullLoop(s, DiffusersFixtures.dummySampleDeter(), 0, false);
+    }
+
+    @Test
+    void trailingStepsToTimestepMinusTheIntegerRatioAsDiffusers() {
+        // trailing, 3 steps: round(1000, 666.67, 333.33) - 1 = 999, 666, 332; but step() takes
+        // prev_t = t - 1000 // 3 = t - 333, so the step from 666 lands on 333 (not on the next timestep, 332)
+        SchedulerConfig cfg = base("timestep_spacing", "trailing", "clip_sample", false);
+        Scheduler s = new DdimScheduler(cfg);
+        s.setTimesteps(3);
+        assertArrayEquals(new double[] {999, 666, 332}, s.timesteps(), 0);
+        double x = 0.6;
+        double eps = 0.3;
+        double a = DiffusersFixtures.alphaBar(0.0001, 0.02, false, 1000, 666);
+        double aPrev = DiffusersFixtures.alphaBar(0.0001, 0.02, false, 1000, 333);
+        double x0 = (x - Math.sqrt(1 - a) * eps) / Math.sqrt(a);
+        float[] prev = s.step(new float[] {(float) eps}, 1, new float[] {(float) x});
+        assertEquals(Math.sqrt(aPrev) * x0 + Math.sqrt(1 - aPrev) * eps, prev[0], 1e-4);
+        // the last step: 332 - 333 = -1, final_alpha_cumprod 1 (set_alpha_to_one), so the result is x0 itself
+        float[] last = s.step(new float[] {(float) eps}, 2, new float[] {(float) x});
+        assertArrayEquals(s.predictedOriginal(), last, 1e-6f);
+    }
+
+    @Test
+    void trailingStepCountsThatReachTimestepMinusOneAreRefused() {
+        // see EulerDiscreteSchedulerTest: 61 steps give timestep -1, where diffusers' DDIM would read
+        // alphas_cumprod[-1] (the noisiest level) and return noise
+        Scheduler s = new DdimScheduler(base("timestep_spacing", "trailing"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.setTimesteps(61));
+        assertTrue(e.getMessage().contains("61 steps"), e.getMessage());
+        s.setTimesteps(60);
+        assertEquals(60, s.timesteps().length);
+        Scheduler pndm = new PndmScheduler(base("timestep_spacing", "trailing", "skip_prk_steps", true));
+        assertThrows(IllegalArgumentException.class, () -> pndm.setTimesteps(61));
     }
 }

@@ -28,6 +28,26 @@ final class DiffusersFixtures {
         return out;
     }
 
+    /**
+     * dummy_sample_deter element by element in its logical C order [batch 4, channel 3, h 8, w 8], which is how a
+     * noise tensor drawn for its shape pairs with it: arange(768) reshaped to (channel, h, w, batch) and permuted,
+     * so element [b, c, y, x] is (((c * 8 + y) * 8 + x) * 4 + b) / 768.
+     */
+    static float[] dummySampleDeterInTensorOrder() {
+        float[] out = new float[NUM_ELEMS];
+        int i = 0;
+        for (int b = 0; b < 4; b++) {
+            for (int c = 0; c < 3; c++) {
+                for (int y = 0; y < 8; y++) {
+                    for (int x = 0; x < 8; x++) {
+                        out[i++] = (float) ((((c * 8 + y) * 8 + x) * 4) + b) / NUM_ELEMS;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** dummy_model: sample * t / (t + 1), with t cast to the sample's float32. */
     static float[] dummyModel(float[] sample, double timestep) {
         float t = (float) timestep;
@@ -73,6 +93,31 @@ final class DiffusersFixtures {
             sample = scheduler.step(output, i, input);
         }
         return sample;
+    }
+
+    /**
+     * alpha-bar at training timestep t in double precision, straight from the beta formulas (independent of
+     * NoiseSchedule's float32 torch emulation): linear beta_i = s + (e - s) i / (T - 1), scaled_linear the square of
+     * the same line between sqrt(s) and sqrt(e); alpha-bar_t = prod_{i <= t} (1 - beta_i).
+     */
+    static double alphaBar(double betaStart, double betaEnd, boolean scaledLinear, int trainSteps, int t) {
+        double product = 1;
+        for (int i = 0; i <= t; i++) {
+            double beta;
+            if (scaledLinear) {
+                double root = Math.sqrt(betaStart) + (Math.sqrt(betaEnd) - Math.sqrt(betaStart)) * i / (trainSteps - 1);
+                beta = root * root;
+            } else {
+                beta = betaStart + (betaEnd - betaStart) * i / (trainSteps - 1);
+            }
+            product *= 1 - beta;
+        }
+        return product;
+    }
+
+    /** alpha-bar of Stable Diffusion's schedule (0.00085 to 0.012 scaled_linear, 1000 steps). */
+    static double sdAlphaBar(int t) {
+        return alphaBar(0.00085, 0.012, true, 1000, t);
     }
 
     static SchedulerConfig config(Object... keyValues) {

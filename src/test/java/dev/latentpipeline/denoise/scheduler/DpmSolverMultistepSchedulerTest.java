@@ -17,6 +17,12 @@ class DpmSolverMultistepSchedulerTest extends SchedulerContractTest {
         return new DpmSolverMultistepScheduler(config);
     }
 
+    /** DPM-Solver's data prediction: (x - sigma_t m) / alpha_t with alpha_t = sqrt(a), sigma_t = sqrt(1 - a). */
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromAlphaBar(predictionType, sample, modelOutput, timestep);
+    }
+
     static SchedulerConfig base(Object... extra) {
         Object[] head = {"num_train_timesteps", 1000, "beta_start", 0.0001, "beta_end", 0.02, "beta_schedule", "linear",
             "solver_order", 2, "prediction_type", "epsilon", "algorithm_type", "dpmsolver++", "solver_type", "midpoint",
@@ -85,5 +91,15 @@ class DpmSolverMultistepKarrasContractTest extends SchedulerContractTest {
     @Override
     Scheduler create(SchedulerConfig config) {
         return Schedulers.create("dpmpp_2m_karras", config, NoiseSource.NONE);
+    }
+
+    @Override
+    boolean honoursTimestepSpacing() {
+        return false; // diffusers builds Karras sigmas from the whole training table, whatever the spacing
+    }
+
+    @Override
+    boolean modelSeesTheSchedulersSigma() {
+        return false;
     }
 }

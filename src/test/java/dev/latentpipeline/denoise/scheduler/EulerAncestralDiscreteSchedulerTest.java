@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,6 +16,16 @@ class EulerAncestralDiscreteSchedulerTest extends SchedulerContractTest {
     @Override
     Scheduler create(SchedulerConfig config) {
         return new EulerAncestralDiscreteScheduler(config, new NumpyRandomState(0));
+    }
+
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromSigma(predictionType, sample, modelOutput, timestep);
+    }
+
+    @Override
+    List<String> predictionTypes() {
+        return List.of("epsilon", "v_prediction");
     }
 
     @Override
@@ -49,5 +60,23 @@ class EulerAncestralDiscreteSchedulerTest extends SchedulerContractTest {
                 / (sig[2] * (double) sig[2]));
         double down = Math.sqrt(sig[3] * (double) sig[3] - up * up);
         assertEquals(x0 + down, prev[0], 1e-5);
+    }
+
+    @Test
+    void sdxlTurboSettingsOneStepLandsOnX0WhateverTheNoise() {
+        // SDXL-Turbo: Euler ancestral, timestep_spacing trailing, 1 to 4 steps. One step: t = 999, init noise sigma
+        // = sigma(999) (trailing), sigma_to = 0 so sigma_up = sigma_down = 0: the drawn noise is multiplied by 0.
+        SchedulerConfig turbo = SchedulerConfig.fromJson(SD15_CONFIG)
+                .with(java.util.Map.of("timestep_spacing", "trailing"));
+        Scheduler s = new EulerAncestralDiscreteScheduler(turbo, out -> java.util.Arrays.fill(out, 1e3f));
+        s.setTimesteps(1);
+        assertArrayEquals(new double[] {999}, s.timesteps(), 0);
+        double a = DiffusersFixtures.sdAlphaBar(999);
+        double sigma = Math.sqrt((1 - a) / a);
+        assertEquals(sigma, s.initNoiseSigma(), 1e-4);
+        float[] out = s.step(new float[] {0.2f}, 0, new float[] {(float) sigma});
+        assertEquals(sigma - sigma * 0.2, out[0], 1e-4);
+        s.setTimesteps(4);
+        assertArrayEquals(new double[] {999, 749, 499, 249}, s.timesteps(), 0);
     }
 }

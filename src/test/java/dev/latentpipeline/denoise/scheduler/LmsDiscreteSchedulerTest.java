@@ -13,6 +13,16 @@ class LmsDiscreteSchedulerTest extends SchedulerContractTest {
         return new LmsDiscreteScheduler(config);
     }
 
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromSigma(predictionType, sample, modelOutput, timestep);
+    }
+
+    @Override
+    boolean endsOnThePredictedOriginal() {
+        return false;
+    }
+
     private static float[] diffusersLoop(SchedulerConfig config, int start, boolean noise) {
         Scheduler s = new LmsDiscreteScheduler(config);
         s.setTimesteps(10);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,6 +17,22 @@ class PndmSchedulerTest extends SchedulerContractTest {
     @Override
     Scheduler create(SchedulerConfig config) {
         return new PndmScheduler(config);
+    }
+
+    /** PNDM has no x0 of its own: DDIM's, at the timestep the model saw. */
+    @Override
+    double x0ByHand(String predictionType, double sample, double modelOutput, int timestep) {
+        return x0FromAlphaBar(predictionType, sample, modelOutput, timestep);
+    }
+
+    @Override
+    List<String> predictionTypes() {
+        return List.of("epsilon", "v_prediction");
+    }
+
+    @Override
+    boolean endsOnThePredictedOriginal() {
+        return false;
     }
 
     @Override

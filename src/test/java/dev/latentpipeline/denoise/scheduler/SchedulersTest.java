@@ -1,5 +1,6 @@
 package dev.latentpipeline.denoise.scheduler;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -36,6 +37,7 @@ class SchedulersTest {
         assertEquals(Optional.of("pndm"), Schedulers.nameForClass("PNDMScheduler"));
         assertEquals(Optional.of("euler_a"), Schedulers.nameForClass("EulerAncestralDiscreteScheduler"));
         assertEquals(Optional.of("lms"), Schedulers.nameForClass("LMSDiscreteScheduler"));
+        assertEquals(Optional.of("lcm"), Schedulers.nameForClass("LCMScheduler"));
         assertEquals(Optional.empty(), Schedulers.nameForClass("HeunDiscreteScheduler"));
         SchedulerConfig dpmKarras = SchedulerConfig.fromJson(
                 "{\"_class_name\": \"DPMSolverMultistepScheduler\", \"use_karras_sigmas\": true}");
@@ -63,6 +65,25 @@ class SchedulersTest {
         assertEquals(15, Schedulers.img2imgStartIndex(50, 0.7, 1));
         assertEquals(0, Schedulers.img2imgStartIndex(50, 1.0, 1));
         assertEquals(50, Schedulers.img2imgStartIndex(50, 0.0, 1));
+    }
+
+    @Test
+    void img2imgOnTheInterfaceIsDiffusersGetTimestepsForAllButLcm() {
+        // 10 steps, strength 0.3: init = int(3.0) = 3, t_start = 7; strength 0.05: int(0.5) = 0, nothing to denoise
+        SchedulerConfig cfg = SchedulerConfig.fromJson(SchedulerContractTest.SD15_CONFIG);
+        for (String name : Schedulers.NAMES) {
+            if (name.equals("lcm")) {
+                continue; // builds its schedule from the strength: LcmSchedulerTest
+            }
+            Scheduler full = Schedulers.create(name, cfg, new NumpyRandomState(1));
+            full.setTimesteps(10);
+            Scheduler img2img = Schedulers.create(name, cfg, new NumpyRandomState(1));
+            img2img.setTimesteps(10, 0.3);
+            assertArrayEquals(full.timesteps(), img2img.timesteps(), 0, name);
+            assertEquals(7, img2img.img2imgStartIndex(10, 0.3), name);
+            assertEquals(img2img.timesteps().length, img2img.img2imgStartIndex(10, 0.05), name);
+            assertThrows(IllegalArgumentException.class, () -> img2img.setTimesteps(10, 1.5), name);
+        }
     }
 
     @Test
