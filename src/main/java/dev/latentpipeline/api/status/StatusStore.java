@@ -125,6 +125,10 @@ public class StatusStore {
         return inFlight.size();
     }
 
+    public boolean isInFlight(String id) {
+        return inFlight.contains(id);
+    }
+
     /**
      * Jobs submitted earlier that have not yet left the denoising stage, for a job still waiting for it; empty once
      * the job itself is being denoised or later.
