@@ -152,8 +152,7 @@ public class Submissions {
                 ErrorCode.INTERNAL_ERROR, "the gateway could not hand the request to the pipeline: "
                         + cause.getMessage()));
         try {
-            events.publish(failed);
-            store.apply(failed);
+            events.publish(failed); // read back like any terminal event, so its webhook is owed as usual
         } catch (RuntimeException e) {
             LOG.errorf("Generation %s stays queued: neither the request nor its failed event reached the broker (%s)",
                     id, e.getMessage());

@@ -14,12 +14,14 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
@@ -51,6 +53,8 @@ public class StatusStore {
     private final Map<String, JobStatus> jobs = new ConcurrentHashMap<>();
     private final NavigableSet<JobStatus> byAge = new ConcurrentSkipListSet<>(NEWEST_FIRST);
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** The sd.events partition each job's events are on: which gateway replica delivers its webhook. */
+    private final Map<String, Integer> eventPartitions = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobStatus>>> watchers = new ConcurrentHashMap<>();
     private final List<Consumer<JobStatus>> terminalListeners = new CopyOnWriteArrayList<>();
     private LogTail tail;
@@ -73,12 +77,21 @@ public class StatusStore {
         return tail != null && tail.caughtUp();
     }
 
+    /** Waits up to {@code timeout} for {@link #ready}; false at once in a process without the gateway role. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return tail != null && tail.awaitCaughtUp(timeout);
+    }
+
     private void onRecord(ConsumerRecord<String, String> record) {
         if (record.value() == null) {
             return;
         }
         try {
-            apply(JSON.readValue(record.value(), GenerationEvent.class));
+            GenerationEvent event = JSON.readValue(record.value(), GenerationEvent.class);
+            if (event.requestId() != null) {
+                eventPartitions.putIfAbsent(event.requestId(), record.partition());
+            }
+            apply(event);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -123,6 +136,12 @@ public class StatusStore {
     /** Jobs that have not reached a terminal state. */
     public int inFlightCount() {
         return inFlight.size();
+    }
+
+    /** The sd.events partition of the job's events; empty until one of them has been read back from the log. */
+    public OptionalInt eventPartition(String id) {
+        Integer partition = eventPartitions.get(id);
+        return partition == null ? OptionalInt.empty() : OptionalInt.of(partition);
     }
 
     public boolean isInFlight(String id) {
