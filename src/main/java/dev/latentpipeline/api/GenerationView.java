@@ -16,12 +16,19 @@ public record GenerationView(
         @JsonProperty("updated_at") String updatedAt,
         @JsonProperty("progress") Progress progress,
         @JsonProperty("queue_position") Integer queuePosition,
+        @JsonProperty("eta") Eta eta,
         @JsonProperty("parameters") GenerationRequest parameters,
         @JsonProperty("images") List<Image> images,
         @JsonProperty("timings") List<GenerationEvent.StageTiming> timings,
         @JsonProperty("warnings") List<String> warnings,
         @JsonProperty("error") GenerationEvent.Error error,
         @JsonProperty("links") Links links) {
+
+    /**
+     * While the job waits: when it is expected to start denoising and to end (README, "Queue position and ETA").
+     */
+    public record Eta(@JsonProperty("starts_at") String startsAt, @JsonProperty("ends_at") String endsAt) {
+    }
 
     public record Progress(@JsonProperty("step") int step, @JsonProperty("total_steps") int totalSteps) {
     }
