@@ -77,13 +77,13 @@ public class WaitingLine {
             return Optional.empty();
         }
         Set<Integer> served = workers.sameWorkerAs(partition.getAsInt());
-        Arrival self = new Arrival(Instant.parse(job.createdAt()), job);
+        Arrival self = new Arrival(arrival(job), job);
         List<Arrival> line = new ArrayList<>();
         for (JobStatus other : store.inFlightJobs()) {
             boolean inLine = WAITING.contains(other.status()) || GenerationEvent.DENOISING.equals(other.status());
             if (inLine && other.request() != null && !other.id().equals(job.id())
                     && served.contains(partitions.of(other.id()).orElse(-1))) {
-                line.add(new Arrival(Instant.parse(other.createdAt()), other));
+                line.add(new Arrival(arrival(other), other));
             }
         }
         line.add(self);
@@ -112,6 +112,15 @@ public class WaitingLine {
         Instant now = Instant.now();
         return new Place(position, now.plusMillis(Math.round(forecast.get().startMs() + encoding)),
                 now.plusMillis(Math.round(forecast.get().endMs() + encoding + own.vaeMs())));
+    }
+
+    /** When the job's first event was produced; a time that does not parse (a foreign producer) goes last. */
+    private static Instant arrival(JobStatus job) {
+        try {
+            return Instant.parse(job.createdAt());
+        } catch (RuntimeException e) {
+            return Instant.MAX;
+        }
     }
 
     private static int stepsLeft(JobStatus job) {
