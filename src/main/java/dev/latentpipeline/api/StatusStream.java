@@ -38,7 +38,10 @@ final class StatusStream {
             store.unwatch(id, stream.own);
             store.removeChangeListener(stream.line);
         });
-        stream.show(store.get(id).orElseThrow());
+        synchronized (stream) {
+            // Read under the stream's lock: a change applied meanwhile is shown after this, never before it.
+            stream.show(store.get(id).orElseThrow());
+        }
     }
 
     private void lineChanged(JobStatus previous, JobStatus next) {
