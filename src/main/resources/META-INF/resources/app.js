@@ -30,12 +30,40 @@ function images(container, job) {
 
 let current = null;
 
+// "in 12 s", "in 3 min"; an estimate already past reads "any moment".
+function fromNow(iso) {
+  const s = Math.round((Date.parse(iso) - Date.now()) / 1000);
+  if (s <= 0) return 'any moment';
+  return s < 90 ? 'in ' + s + ' s' : 'in ' + Math.round(s / 60) + ' min';
+}
+
+// While the job waits: how many jobs are ahead and, when the gateway can estimate it, when it starts and ends.
+function showQueue() {
+  const el = $('queue');
+  if (el.dataset.position === undefined) { el.hidden = true; return; }
+  const n = Number(el.dataset.position);
+  let text = n === 0 ? 'next in line' : n + (n === 1 ? ' job' : ' jobs') + ' ahead';
+  if (el.dataset.startsAt) text += ' · starts ' + fromNow(el.dataset.startsAt) + ' · done ' + fromNow(el.dataset.endsAt);
+  el.textContent = text;
+  el.hidden = false;
+}
+setInterval(showQueue, 1000);
+
 function show(job) {
   $('current').hidden = false;
   $('job-id').textContent = job.id;
   $('job-status').textContent = job.status;
   $('job-status').dataset.status = job.status;
   if (job.progress) { $('progress').max = job.progress.total_steps; $('progress').value = job.progress.step; }
+  const queue = $('queue');
+  if (job.queue_position != null) {
+    queue.dataset.position = job.queue_position;
+    queue.dataset.startsAt = job.eta ? job.eta.starts_at : '';
+    queue.dataset.endsAt = job.eta ? job.eta.ends_at : '';
+  } else {
+    delete queue.dataset.position;
+  }
+  showQueue();
   $('error').textContent = job.error ? job.error.message : '';
   images($('result'), job);
 }

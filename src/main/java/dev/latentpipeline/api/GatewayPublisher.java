@@ -4,6 +4,7 @@ import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.Role;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -16,7 +17,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * The gateway's writes to requests, control and webhook topics, keyed by request id, each waited for. A plain
+ * The gateway's writes to requests, control and webhook topics, keyed by request id, each waited for; and the topics'
+ * partition counts. A plain
  * producer rather than messaging channels: it exists only in processes that run the gateway role.
  */
 @ApplicationScoped
@@ -29,7 +31,8 @@ public class GatewayPublisher {
 
     private KafkaProducer<String, String> producer;
 
-    void start(@Observes StartupEvent event) {
+    /** Early (before the status store, 600): queue positions need the topics' partition counts from it. */
+    void start(@Observes @Priority(550) StartupEvent event) {
         if (Role.parse(config.roles()).contains(Role.GATEWAY)) {
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                     ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true",
@@ -41,6 +44,11 @@ public class GatewayPublisher {
         if (producer != null) {
             producer.close();
         }
+    }
+
+    /** Partitions of {@code topic}, from the producer's metadata (fetched once, then kept up to date by the client). */
+    public int partitionCount(String topic) {
+        return producer.partitionsFor(topic).size();
     }
 
     /** Sends and waits for the broker's acknowledgement. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import java.util.List;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** A job as the HTTP API shows it (GET /v1/generations/{id}, list entries, SSE data, webhook data). */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -15,13 +16,24 @@ public record GenerationView(
         @JsonProperty("created_at") String createdAt,
         @JsonProperty("updated_at") String updatedAt,
         @JsonProperty("progress") Progress progress,
+        @Schema(description = "While the job waits (queued, accepted, encoding): jobs ahead of it in its UNet "
+                + "worker's line, the one being denoised included; absent once it runs")
         @JsonProperty("queue_position") Integer queuePosition,
+        @Schema(description = "While the job waits, once any job has completed: when it should start denoising and "
+                + "end, from recent stage timings (README, \"Queue position and ETA\")")
+        @JsonProperty("eta") Eta eta,
         @JsonProperty("parameters") GenerationRequest parameters,
         @JsonProperty("images") List<Image> images,
         @JsonProperty("timings") List<GenerationEvent.StageTiming> timings,
         @JsonProperty("warnings") List<String> warnings,
         @JsonProperty("error") GenerationEvent.Error error,
         @JsonProperty("links") Links links) {
+
+    /**
+     * While the job waits: when it is expected to start denoising and to end (README, "Queue position and ETA").
+     */
+    public record Eta(@JsonProperty("starts_at") String startsAt, @JsonProperty("ends_at") String endsAt) {
+    }
 
     public record Progress(@JsonProperty("step") int step, @JsonProperty("total_steps") int totalSteps) {
     }

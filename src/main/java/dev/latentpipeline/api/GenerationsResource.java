@@ -32,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 
@@ -140,8 +139,7 @@ public class GenerationsResource {
             if (parts.length != 2 || !ID.matcher(parts[1]).matches()) {
                 throw new IllegalArgumentException();
             }
-            return new JobStatus(parts[1], null, null, parts[0], null, null, null, null, null, null, null, null,
-                    null);
+            return JobStatus.cursor(parts[1], parts[0]);
         } catch (RuntimeException e) {
             throw ApiException.field(400, "invalid_parameter", "cursor", "is not a cursor this API gave out");
         }
@@ -177,22 +175,13 @@ public class GenerationsResource {
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Server-sent events: the job's status at each change (named by status) until it ends")
+    @Operation(summary = "Server-sent events: the job's status at each change (named by status), and its queue "
+            + "position while it waits, until it ends")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
         job(id);
-        return Multi.createFrom().<JobStatus>emitter(emitter -> {
-            Consumer<JobStatus> watcher = status -> {
-                emitter.emit(status);
-                if (status.terminal()) {
-                    emitter.complete();
-                }
-            };
-            store.watch(id, watcher);
-            emitter.onTermination(() -> store.unwatch(id, watcher));
-            JobStatus now = store.get(id).orElseThrow();
-            watcher.accept(now);
-        }).map(status -> sse.newEventBuilder().name(status.status()).id(status.updatedAt())
-                .mediaType(MediaType.APPLICATION_JSON_TYPE).data(GenerationView.class, views.of(status)).build());
+        return Multi.createFrom().<GenerationView>emitter(emitter -> StatusStream.open(id, store, views, emitter))
+                .map(view -> sse.newEventBuilder().name(view.status()).id(view.updatedAt())
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE).data(GenerationView.class, view).build());
     }
 
     @DELETE

@@ -10,8 +10,10 @@ import dev.latentpipeline.messaging.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestLimits;
 import dev.latentpipeline.pipeline.RequestParser;
+import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
 import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,14 +26,16 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import org.jboss.logging.Logger;
 
 /**
  * Takes a generation request over HTTP: the same validation as the text-encoder stage (one {@link RequestParser}),
- * then the callback URL policy and the in-flight bound; then a queued event and the normalized request on
- * sd.requests, keyed by id.
+ * then the callback URL policy and the in-flight bound ({@link Admission}); then a queued event and the normalized
+ * request on sd.requests, keyed by id.
  */
 @ApplicationScoped
 public class Submissions {
+    private static final Logger LOG = Logger.getLogger(Submissions.class);
     /** Printable ASCII, as the IETF Idempotency-Key draft's examples use; long enough for any UUID form. */
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("^[\\x21-\\x7E]{1,255}$");
 
@@ -49,6 +53,8 @@ public class Submissions {
     GatewayPublisher publisher;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    Admission admission;
 
     private RequestParser parser;
     private CallbackUrlPolicy callbacks;
@@ -108,18 +114,48 @@ public class Submissions {
             if (store.get(request.id()).isPresent()) {
                 return replayOrConflict(request.id(), idempotencyKey);
             }
-            if (store.inFlightCount() >= api.maxInFlight()) {
-                throw new ApiException(429, "too_busy", "the pipeline has " + store.inFlightCount()
+            if (!admission.tryReserve(request.id())) {
+                throw new ApiException(429, "too_busy", "the pipeline has " + admission.count()
                         + " unfinished jobs, the most this deployment queues; retry later", List.of(),
                         api.retryAfter());
             }
             GenerationEvent queued = GenerationEvent.queued(request, worker.id());
-            events.publish(queued);
-            store.apply(queued);
-            publisher.send(config.topics().requests(), request.id(), RequestParser.toJson(request));
+            try {
+                events.publish(queued);
+                store.apply(queued);
+            } catch (RuntimeException e) {
+                throw unavailable(request.id(), e);
+            } finally {
+                admission.release(request.id()); // counted by the store now, or never queued
+            }
+            try {
+                publisher.send(config.topics().requests(), request.id(), RequestParser.toJson(request));
+            } catch (RuntimeException e) {
+                // Queued but never handed on: end it, or it would wait (and hold a place) for ever.
+                failHandOff(request.id(), e);
+                throw unavailable(request.id(), e);
+            }
             return new Submitted(request.id(), false);
         } finally {
             submitting.remove(request.id());
+        }
+    }
+
+    private ApiException unavailable(String id, RuntimeException cause) {
+        LOG.warnf("Generation %s not submitted: %s", id, cause.getMessage());
+        return new ApiException(503, "unavailable", "the gateway cannot reach the message broker; retry later",
+                List.of(), api.retryAfter());
+    }
+
+    private void failHandOff(String id, RuntimeException cause) {
+        GenerationEvent failed = GenerationEvent.failed(id, worker.id(), Stages.GATEWAY, new PipelineException(
+                ErrorCode.INTERNAL_ERROR, "the gateway could not hand the request to the pipeline: "
+                        + cause.getMessage()));
+        try {
+            events.publish(failed); // read back like any terminal event, so its webhook is owed as usual
+        } catch (RuntimeException e) {
+            LOG.errorf("Generation %s stays queued: neither the request nor its failed event reached the broker (%s)",
+                    id, e.getMessage());
         }
     }
 

@@ -1,7 +1,7 @@
 package dev.latentpipeline.api;
 
+import dev.latentpipeline.api.queue.WaitingLine;
 import dev.latentpipeline.api.status.JobStatus;
-import dev.latentpipeline.api.status.StatusStore;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.storage.ImageStore;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -9,13 +9,16 @@ import jakarta.inject.Inject;
 import java.time.Instant;
 import java.util.List;
 
-/** Turns a job's status into what the API shows, with fresh presigned image URLs for completed jobs. */
+/**
+ * Turns a job's status into what the API shows: its place in line while it waits, fresh presigned image URLs once
+ * it has completed.
+ */
 @ApplicationScoped
 public class Views {
     public static final String BASE = "/v1/generations";
 
     @Inject
-    StatusStore store;
+    WaitingLine line;
     @Inject
     ImageStore images;
     @Inject
@@ -31,8 +34,11 @@ public class Views {
                     i.height(), images.presignedGetUrl(i.key(), api.presignTtl()), expires,
                     BASE + "/" + job.id() + "/images/" + i.index())).toList();
         }
+        WaitingLine.Place place = line.of(job).orElse(null);
+        GenerationView.Eta eta = place == null || place.startsAt() == null ? null
+                : new GenerationView.Eta(place.startsAt().toString(), place.endsAt().toString());
         return new GenerationView(job.id(), job.status(), job.stage(), job.createdAt(), job.updatedAt(), progress,
-                store.queuePosition(job).orElse(null), job.request(), shown, job.stages(), job.warnings(),
+                place == null ? null : place.position(), eta, job.request(), shown, job.stages(), job.warnings(),
                 job.error(), new GenerationView.Links(BASE + "/" + job.id(), BASE + "/" + job.id() + "/events"));
     }
 }

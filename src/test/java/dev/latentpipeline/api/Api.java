@@ -1,14 +1,21 @@
 package dev.latentpipeline.api;
 
 import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.latentpipeline.testing.RealInfrastructure;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.utils.Utils;
 
 /** What an HTTP client of the gateway does, with the test API key. */
 final class Api {
@@ -55,5 +62,37 @@ final class Api {
 
     static String newId() {
         return "h-" + UUID.randomUUID();
+    }
+
+    /** Partitions of the pipeline's topics (the app creates them all alike). */
+    static int partitions() {
+        try (KafkaConsumer<String, byte[]> consumer = RealInfrastructure.consumer()) {
+            return consumer.partitionsFor("sd.embeddings").size();
+        }
+    }
+
+    /** A fresh id whose messages land on {@code partition} (Kafka's default partitioner: murmur2 of the key). */
+    static String newIdOn(int partition, int partitions) {
+        while (true) {
+            String id = newId();
+            if (Utils.toPositive(Utils.murmur2(id.getBytes(StandardCharsets.UTF_8))) % partitions == partition) {
+                return id;
+            }
+        }
+    }
+
+    /**
+     * One tiny job through each partition, so the gateway has seen which UNet worker serves every partition (in the
+     * test JVM one worker serves them all, so they all form one line).
+     */
+    static void denoiseOnEveryPartition() {
+        int partitions = partitions();
+        List<String> ids = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            String id = newIdOn(p, partitions);
+            submit("{\"id\":\"" + id + "\",\"prompt\":\"white\",\"width\":8,\"height\":8,\"steps\":1}");
+            ids.add(id);
+        }
+        ids.forEach(id -> assertEquals("completed", awaitTerminal(id, Duration.ofSeconds(60)).getString("status")));
     }
 }

@@ -5,7 +5,8 @@ import java.util.Map;
 
 /**
  * One profile for every gateway test (each distinct profile restarts Quarkus and the broker): API keys on, a webhook
- * secret, loopback admitted for the local webhook receivers, short webhook retry window, a small in-flight bound.
+ * secret, loopback admitted for the local webhook receivers, short webhook retry window, a small in-flight bound, and
+ * denoising loops run whole (no checkpoint hops), so a long job keeps the one UNet worker busy while others wait.
  */
 public class GatewayTestProfile implements QuarkusTestProfile {
     public static final String KEY = "test-key-alpha";
@@ -23,6 +24,7 @@ public class GatewayTestProfile implements QuarkusTestProfile {
                 "sd.webhook.retry-for", "4s",
                 "sd.webhook.initial-backoff", "200ms",
                 "sd.webhook.max-backoff", "1s",
-                "sd.api.max-in-flight", Integer.toString(MAX_IN_FLIGHT));
+                "sd.api.max-in-flight", Integer.toString(MAX_IN_FLIGHT),
+                "sd.unet.checkpoint-every", "never");
     }
 }

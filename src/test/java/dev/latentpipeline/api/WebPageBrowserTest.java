@@ -15,6 +15,7 @@ import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +29,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The gateway's web page in a real headless Chromium (Debian's chromium and chromium-driver): type a prompt,
- * submit, watch the live status reach completed and the image load from its presigned URL.
+ * submit, watch the live status reach completed and the image load from its presigned URL; a job waiting behind
+ * others shows its place in line.
  */
 @QuarkusTest
 @TestProfile(GatewayTestProfile.class)
@@ -100,6 +102,36 @@ class WebPageBrowserTest {
         wait.until(b -> ((Number) js.executeScript("return [...document.querySelectorAll('#gallery img')]"
                 + ".filter(i => i.complete && i.naturalWidth > 0 && i.src.includes(arguments[0])).length;",
                 browser.findElement(By.id("job-id")).getText())).intValue() == 1);
+    }
+
+    @Test
+    void aWaitingJobShowsItsPlaceInLineUntilItRuns() {
+        Api.denoiseOnEveryPartition();
+        browser.get(base.toString());
+        type("api-key", GatewayTestProfile.KEY);
+        type("width", "64");
+        type("height", "64");
+        type("steps", "6");
+        String blocker = "\"prompt\":\"navy\",\"width\":512,\"height\":512,\"steps\":150,\"num_images\":8";
+        List<String> ahead = List.of(Api.submit("{" + blocker + "}"), Api.submit("{" + blocker + "}"));
+        new WebDriverWait(browser, Duration.ofSeconds(60)).until(b -> ahead.stream()
+                .anyMatch(id -> "denoising".equals(Api.status(id).getString("status"))));
+        browser.findElement(By.id("submit")).click();
+
+        // The two long jobs are ahead of it on the one UNet worker.
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(60));
+        wait.pollingEvery(Duration.ofMillis(20));
+        WebElement queue = browser.findElement(By.id("queue"));
+        wait.withMessage(() -> "queue shows '" + queue.getText() + "' position " + queue.getAttribute("data-position")
+                + ", status " + browser.findElement(By.id("job-status")).getText() + ", error "
+                + browser.findElement(By.id("error")).getText());
+        wait.until(b -> queue.isDisplayed() && "2".equals(queue.getAttribute("data-position")));
+        assertTrue(queue.getText().startsWith("2 jobs ahead · starts "), queue.getText());
+        assertTrue(queue.getText().contains(" · done "), queue.getText());
+        wait.until(b -> "completed".equals(b.findElement(By.id("job-status")).getAttribute("data-status")));
+        assertTrue(!queue.isDisplayed(), "no place in line once it has run: " + queue.getText());
+        ahead.forEach(id -> assertEquals("completed", Api.awaitTerminal(id, Duration.ofSeconds(60))
+                .getString("status")));
     }
 
     @Test

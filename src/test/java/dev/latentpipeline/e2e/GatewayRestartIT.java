@@ -131,7 +131,9 @@ class GatewayRestartIT {
         return start("gateway", name, Map.of("QUARKUS_HTTP_PORT", Integer.toString(gatewayPort),
                 "SD_WEBHOOK_SECRET", SECRET, "SD_WEBHOOK_ALLOW", "127.0.0.0/8",
                 // A failed delivery is not retried before the kill: the retry is the new gateway's to make.
-                "SD_WEBHOOK_INITIAL_BACKOFF", "10m", "SD_LIMITS_MAX_STEPS", LIMITS.get("SD_LIMITS_MAX_STEPS")));
+                "SD_WEBHOOK_INITIAL_BACKOFF", "10m", "SD_LIMITS_MAX_STEPS", LIMITS.get("SD_LIMITS_MAX_STEPS"),
+                // The killed gateway's webhook share moves to the new one once its session ends.
+                "SD_WEBHOOK_SESSION_TIMEOUT", "6s"));
     }
 
     @AfterAll

@@ -9,6 +9,7 @@ import java.util.Map;
  * A job's state as folded from its events on sd.events. Immutable: the store swaps in a new one per event.
  *
  * @param createdAt time of the job's first event (queued, or accepted for requests sent straight to Kafka)
+ * @param worker the worker that produced the latest event (during denoising: the UNet worker running it)
  */
 public record JobStatus(
         String id,
@@ -16,6 +17,7 @@ public record JobStatus(
         String stage,
         String createdAt,
         String updatedAt,
+        String worker,
         GenerationRequest request,
         Integer step,
         Integer totalSteps,
@@ -31,6 +33,11 @@ public record JobStatus(
             GenerationEvent.DENOISING, 3, GenerationEvent.DECODING, 4, GenerationEvent.COMPLETED, 5,
             GenerationEvent.FAILED, 5, GenerationEvent.CANCELLED, 5);
 
+    /** A key for a place in the newest-first order, as list cursors carry it. */
+    public static JobStatus cursor(String id, String createdAt) {
+        return new JobStatus(id, null, null, createdAt, null, null, null, null, null, null, null, null, null, null);
+    }
+
     public boolean terminal() {
         return GenerationEvent.isTerminal(status);
     }
@@ -43,8 +50,8 @@ public record JobStatus(
         }
         if (previous == null) {
             return new JobStatus(event.requestId(), event.type(), event.stage(), event.time(), event.time(),
-                    event.request(), event.step(), event.totalSteps(), event.bucket(), event.images(), event.stages(),
-                    event.warnings(), event.error());
+                    event.worker(), event.request(), event.step(), event.totalSteps(), event.bucket(), event.images(),
+                    event.stages(), event.warnings(), event.error());
         }
         if (previous.terminal() || rank < RANK.get(previous.status())) {
             return previous;
@@ -53,7 +60,7 @@ public record JobStatus(
         Integer step = event.step() != null ? event.step() : previous.step;
         Integer total = event.totalSteps() != null ? event.totalSteps() : previous.totalSteps;
         return new JobStatus(previous.id, event.type(), event.stage() != null ? event.stage() : previous.stage,
-                previous.createdAt, event.time(), request, step, total, event.bucket(), event.images(),
+                previous.createdAt, event.time(), event.worker(), request, step, total, event.bucket(), event.images(),
                 event.stages(), event.warnings(), event.error());
     }
 }

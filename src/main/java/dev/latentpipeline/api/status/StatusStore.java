@@ -14,16 +14,19 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -51,8 +54,11 @@ public class StatusStore {
     private final Map<String, JobStatus> jobs = new ConcurrentHashMap<>();
     private final NavigableSet<JobStatus> byAge = new ConcurrentSkipListSet<>(NEWEST_FIRST);
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** The sd.events partition each job's events are on: which gateway replica delivers its webhook. */
+    private final Map<String, Integer> eventPartitions = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<JobStatus>>> watchers = new ConcurrentHashMap<>();
     private final List<Consumer<JobStatus>> terminalListeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<JobStatus, JobStatus>> changeListeners = new CopyOnWriteArrayList<>();
     private LogTail tail;
 
     void start(@Observes @Priority(600) StartupEvent event) {
@@ -73,12 +79,21 @@ public class StatusStore {
         return tail != null && tail.caughtUp();
     }
 
+    /** Waits up to {@code timeout} for {@link #ready}; false at once in a process without the gateway role. */
+    public boolean awaitReady(Duration timeout) throws InterruptedException {
+        return tail != null && tail.awaitCaughtUp(timeout);
+    }
+
     private void onRecord(ConsumerRecord<String, String> record) {
         if (record.value() == null) {
             return;
         }
         try {
-            apply(JSON.readValue(record.value(), GenerationEvent.class));
+            GenerationEvent event = JSON.readValue(record.value(), GenerationEvent.class);
+            if (event.requestId() != null) {
+                eventPartitions.putIfAbsent(event.requestId(), record.partition());
+            }
+            apply(event);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -110,6 +125,7 @@ public class StatusStore {
         } else {
             inFlight.add(next.id());
         }
+        changeListeners.forEach(l -> l.accept(previous, next));
         watchers.getOrDefault(next.id(), List.of()).forEach(w -> w.accept(next));
         if (next.terminal()) {
             terminalListeners.forEach(l -> l.accept(next));
@@ -125,24 +141,26 @@ public class StatusStore {
         return inFlight.size();
     }
 
-    /**
-     * Jobs submitted earlier that have not yet left the denoising stage, for a job still waiting for it; empty once
-     * the job itself is being denoised or later.
-     */
-    public Optional<Integer> queuePosition(JobStatus job) {
-        if (!List.of(GenerationEvent.QUEUED, GenerationEvent.ACCEPTED, GenerationEvent.ENCODING)
-                .contains(job.status())) {
-            return Optional.empty();
-        }
-        int ahead = 0;
+    /** The sd.events partition of the job's events; empty until one of them has been read back from the log. */
+    public OptionalInt eventPartition(String id) {
+        Integer partition = eventPartitions.get(id);
+        return partition == null ? OptionalInt.empty() : OptionalInt.of(partition);
+    }
+
+    public boolean isInFlight(String id) {
+        return inFlight.contains(id);
+    }
+
+    /** A snapshot of the jobs that have not reached a terminal state. */
+    public List<JobStatus> inFlightJobs() {
+        List<JobStatus> snapshot = new ArrayList<>(inFlight.size());
         for (String id : inFlight) {
-            JobStatus other = jobs.get(id);
-            if (other != null && !other.id().equals(job.id()) && !GenerationEvent.DECODING.equals(other.status())
-                    && NEWEST_FIRST.compare(other, job) > 0) {
-                ahead++;
+            JobStatus job = jobs.get(id);
+            if (job != null) {
+                snapshot.add(job);
             }
         }
-        return Optional.of(ahead);
+        return snapshot;
     }
 
     /** Up to {@code limit} jobs older than {@code after} (null: from the newest), optionally of one status. */
@@ -169,6 +187,19 @@ public class StatusStore {
             list.remove(watcher);
             return list.isEmpty() ? null : list;
         });
+    }
+
+    /**
+     * Calls {@code listener} with (previous, next; previous null for a new job) at every change of any job, in log
+     * order, also while catching up at start-up; before the job's own watchers. Listeners must be quick: they run on
+     * the thread that reads the log.
+     */
+    public void onChange(BiConsumer<JobStatus, JobStatus> listener) {
+        changeListeners.add(listener);
+    }
+
+    public void removeChangeListener(BiConsumer<JobStatus, JobStatus> listener) {
+        changeListeners.remove(listener);
     }
 
     /** Calls {@code listener} whenever a job reaches a terminal state (also while catching up at start-up). */

@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** sd.webhook.*: signing secret, callback allow-list and retry policy. */
+/** sd.webhook.*: signing secret, callback allow-list, retry policy and how replicas share deliveries. */
 @ConfigMapping(prefix = "sd.webhook")
 public interface WebhookConfig {
 
@@ -34,4 +34,16 @@ public interface WebhookConfig {
     /** Connect and response timeout of one delivery attempt. */
     @WithDefault("10s")
     Duration timeout();
+
+    /**
+     * Consumer group of the gateway replicas that share deliveries, one per deployment: each job's webhook is sent by
+     * the replica holding its sd.events partition.
+     */
+    @WithDefault("sd-gateway-webhooks")
+    String group();
+
+    /** How long the broker waits for a silent replica before its share of webhooks moves to the others. */
+    @WithName("session-timeout")
+    @WithDefault("10s")
+    Duration sessionTimeout();
 }
