@@ -159,7 +159,7 @@ public class DenoisingStage {
             Checkpoint checkpoint = job.resume();
             noise = PerImageNoise.fromStates(checkpoint.noise());
             scheduler = createScheduler(schedulerName, noise);
-            scheduler.setTimesteps(request.steps());
+            RequestSchedule.set(scheduler, request);
             scheduler.restore(checkpoint.scheduler());
             start = new StartLatents(checkpoint.latents(), checkpoint.stepsDone());
             LOG.infof("Resumed %s at step %d of %d from a checkpoint by %s", request.id(), start.index(),
@@ -171,7 +171,7 @@ public class DenoisingStage {
             }
             noise = new PerImageNoise(seeds);
             scheduler = createScheduler(schedulerName, noise);
-            scheduler.setTimesteps(request.steps());
+            RequestSchedule.set(scheduler, request);
             InitialLatents.Prepared prepared = initialLatents.prepare(request, scheduler, noise, new long[] {
                 request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE,
                 request.width() / VAE_DOWNSAMPLE}, job.explicitNoise());

@@ -1,7 +1,6 @@
 package dev.latentpipeline.denoise;
 
 import dev.latentpipeline.denoise.scheduler.Scheduler;
-import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.Tensors;
 
@@ -24,13 +23,13 @@ public record StartLatents(FloatTensor latents, int index) {
      * the clean latents are returned as they are, so the image comes back after a VAE round trip.
      *
      * @param clean the scaled image latents; {@code unitNoise} the noise to add (same shape)
-     * @param scheduler a scheduler whose timesteps are set for {@code steps}
+     * @param scheduler a scheduler whose timesteps are set for {@code steps} and {@code strength}
      */
     public static StartLatents fromImage(FloatTensor clean, FloatTensor unitNoise, Scheduler scheduler, int steps,
             double strength) {
         int length = scheduler.timesteps().length;
-        int index = Schedulers.img2imgStartIndex(steps, strength, scheduler.order());
-        if (Math.min((int) (steps * strength), steps) == 0 || index >= length) {
+        int index = scheduler.img2imgStartIndex(steps, strength);
+        if (index >= length) {
             return new StartLatents(clean, length);
         }
         float[] noised = scheduler.addNoise(clean.data(), unitNoise.data(), index);

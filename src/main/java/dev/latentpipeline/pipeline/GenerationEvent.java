@@ -61,6 +61,13 @@ public record GenerationEvent(
             @JsonProperty("png_us") Long pngUs,
             @JsonProperty("storage_us") Long storageUs,
             @JsonProperty("largest_batch") Integer largestBatch) {
+
+        /** A record with only the millisecond figures (what events before the microsecond fields carried). */
+        public StageTiming(String stage, String worker, String startedAt, long durationMs, long onnxMs,
+                Integer fromStep, Integer toStep) {
+            this(stage, worker, startedAt, durationMs, onnxMs, fromStep, toStep, null, null, null, null, null, null,
+                    null);
+        }
     }
 
     @JsonInclude(JsonInclude.Include.NON_EMPTY)

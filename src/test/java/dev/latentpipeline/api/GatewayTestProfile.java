@@ -6,7 +6,8 @@ import java.util.Map;
 /**
  * One profile for every gateway test (each distinct profile restarts Quarkus and the broker): API keys on, a webhook
  * secret, loopback admitted for the local webhook receivers, short webhook retry window, a small in-flight bound, and
- * denoising loops run whole (no checkpoint hops), so a long job keeps the one UNet worker busy while others wait.
+ * one job at a time on the UNet (no batching, no side checkpoints), so a long job keeps the one UNet worker busy while
+ * others wait in line.
  */
 public class GatewayTestProfile implements QuarkusTestProfile {
     public static final String KEY = "test-key-alpha";
@@ -25,6 +26,7 @@ public class GatewayTestProfile implements QuarkusTestProfile {
                 "sd.webhook.initial-backoff", "200ms",
                 "sd.webhook.max-backoff", "1s",
                 "sd.api.max-in-flight", Integer.toString(MAX_IN_FLIGHT),
-                "sd.unet.checkpoint-every", "never");
+                "sd.unet.checkpoint-every", "never",
+                "sd.unet.max-batch", "1");
     }
 }

@@ -85,8 +85,8 @@ class GenerationLifecycleTest {
 
     @Test
     void serverSentEventsFollowTheJobToItsEnd() throws Exception {
-        // Long enough that the stream opens before the job ends, so progress is seen live.
-        String id = Api.submit("{\"prompt\":\"blue\",\"width\":256,\"height\":256,\"steps\":60,\"num_images\":2,"
+        // The longest job the limits allow, so the stream opens before the job ends and progress is seen live.
+        String id = Api.submit("{\"prompt\":\"blue\",\"width\":512,\"height\":512,\"steps\":150,\"num_images\":8,"
                 + "\"scheduler\":\"ddim\"}");
         HttpRequest request = HttpRequest.newBuilder(base.toURI().resolve("v1/generations/" + id + "/events"))
                 .header("Authorization", "Bearer " + GatewayTestProfile.KEY).timeout(TIMEOUT).build();

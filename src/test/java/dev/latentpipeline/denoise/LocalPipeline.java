@@ -70,7 +70,7 @@ public final class LocalPipeline implements AutoCloseable {
         }
         PerImageNoise noise = new PerImageNoise(seeds);
         Scheduler scheduler = Schedulers.create(request.scheduler(), schedulerConfig, noise);
-        scheduler.setTimesteps(request.steps());
+        RequestSchedule.set(scheduler, request);
         long[] shape = {request.numImages(), 4, request.height() / 8, request.width() / 8};
         LatentDistribution encoded = initPixels == null ? null : encoder.encode(initPixels);
         StartLatents start = InitialLatents.start(request, scheduler, noise, shape, explicit, encoded);
