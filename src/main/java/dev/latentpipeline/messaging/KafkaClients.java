@@ -1,5 +1,6 @@
 package dev.latentpipeline.messaging;
 
+import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.Topics;
 import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -9,7 +10,6 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.eclipse.microprofile.config.Config;
 
 /**
  * Settings of the stages' Kafka clients: the deployment's kafka.* settings (bootstrap servers, security) as
@@ -22,7 +22,6 @@ public class KafkaClients {
     public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
     /** Tensor messages and checkpoints: the topics' own limit. */
     static final int MAX_MESSAGE_BYTES = Integer.parseInt(Topics.TENSOR_MAX_MESSAGE_BYTES);
-    static final String OVERRIDE_PREFIX = "sd.kafka.";
     /** A new consumer group starts at the beginning of its topic: nothing submitted before a stage ran is lost. */
     public static final String AUTO_OFFSET_RESET = "earliest";
 
@@ -31,7 +30,7 @@ public class KafkaClients {
     Map<String, Object> kafkaConfig;
 
     @Inject
-    Config config;
+    PipelineConfig config;
 
     public String bootstrapServers() {
         Object servers = kafkaConfig.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG);
@@ -97,13 +96,6 @@ public class KafkaClients {
 
     /** {@code sd.kafka.<scope>.*} settings, with the prefix removed. */
     Map<String, Object> overrides(String scope) {
-        String prefix = OVERRIDE_PREFIX + scope + ".";
-        Map<String, Object> out = new HashMap<>();
-        for (String name : config.getPropertyNames()) {
-            if (name.startsWith(prefix)) {
-                config.getOptionalValue(name, String.class).ifPresent(v -> out.put(name.substring(prefix.length()), v));
-            }
-        }
-        return out;
+        return new HashMap<>(config.kafka().getOrDefault(scope, Map.of()));
     }
 }

@@ -3,6 +3,7 @@ package dev.latentpipeline.pipeline;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
+import java.util.Map;
 import java.util.Optional;
 
 /** Every sd.* setting, typed. Environment variables follow the usual mapping (sd.model.dir = SD_MODEL_DIR). */
@@ -32,6 +33,13 @@ public interface PipelineConfig {
     Embedded embedded();
 
     Unet unet();
+
+    /**
+     * Kafka client settings per scope, {@code sd.kafka.<scope>.<kafka property>}: a stage's consumer
+     * (text-encoder, unet, vae) or the process's producer (producer); for example
+     * {@code sd.kafka.unet.session.timeout.ms=6000}. They override the pipeline's own client defaults.
+     */
+    Map<String, Map<String, String>> kafka();
 
     interface Model {
         /** An ONNX Stable Diffusion export; absent: the built-in colour model, generated at start-up. */
