@@ -44,11 +44,16 @@ class MultiProcessPipelineIT {
     static final Duration RUN_TIMEOUT = Duration.ofSeconds(90);
     static final String UNET_GROUP = "sd-unet";
     static final int CHECKPOINT_EVERY = 4;
+    /**
+     * Jobs a UNet worker batches: batching on, but few enough that work queues behind the jobs running (with the
+     * built-in model a step costs about a millisecond: only size and queueing keep work in flight for seconds).
+     */
+    static final int MAX_BATCH = 4;
     /** Long enough that a worker joining (a JVM start, seconds) still finds most of the work queued. */
-    static final String LONGER_JOB = "\"prompt\":\"a blue stripe\",\"width\":32,\"height\":32,\"steps\":120,"
-            + "\"guidance_scale\":3";
+    static final String LONGER_JOB = "\"prompt\":\"a blue stripe\",\"width\":1024,\"height\":1024,"
+            + "\"steps\":150,\"guidance_scale\":3";
     /** Long enough loops that a worker stopped under load leaves requests part-way through. */
-    static final String LONG_JOB = "\"prompt\":\"a green circle\",\"width\":32,\"height\":32,\"steps\":24,"
+    static final String LONG_JOB = "\"prompt\":\"a green circle\",\"width\":512,\"height\":512,\"steps\":150,"
             + "\"guidance_scale\":3";
     static final List<String> SCHEDULERS = List.of("pndm", "ddim", "euler", "euler_a", "lms", "dpmpp_2m",
             "dpmpp_2m_karras");
@@ -88,6 +93,7 @@ class MultiProcessPipelineIT {
             // Small hops so a killed worker leaves checkpoints behind; a short session so the broker notices a
             // kill -9 in seconds rather than the default 45 s.
             env.put("SD_UNET_CHECKPOINT_EVERY", Integer.toString(CHECKPOINT_EVERY));
+            env.put("SD_UNET_MAX_BATCH", Integer.toString(MAX_BATCH));
             props.put("sd.kafka.unet.session.timeout.ms", "6000");
             props.put("sd.kafka.unet.heartbeat.interval.ms", "1000");
             // The client id names the worker in the group description.
