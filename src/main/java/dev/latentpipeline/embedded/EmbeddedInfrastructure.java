@@ -20,8 +20,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class EmbeddedInfrastructure {
     private static final Logger LOG = Logger.getLogger(EmbeddedInfrastructure.class);
-    /** Where SmallRye's Kafka connector looks when kafka.bootstrap.servers is not set. */
-    static final int KAFKA_PORT = 9092;
 
     @Inject
     PipelineConfig config;
@@ -51,7 +49,7 @@ public class EmbeddedInfrastructure {
                 config.s3().endpoint().filter(s -> !s.isBlank()).isPresent());
         Path data = Path.of(config.embedded().dataDir());
         if (plan.kafka()) {
-            kafka = EmbeddedKafka.builder().port(KAFKA_PORT).logDir(data.resolve("kafka")).start();
+            kafka = EmbeddedKafka.builder().port(config.embedded().kafkaPort()).logDir(data.resolve("kafka")).start();
             LOG.infof("Started the embedded Kafka broker (KRaft) on %s, data in %s", kafka.bootstrapServers(),
                     data.resolve("kafka").toAbsolutePath());
         }

@@ -80,7 +80,7 @@ public class UnetWorker {
     private StageConsumer consumer;
     private SideCheckpoints checkpoints;
     private CheckpointPolicy policy;
-    private int progressEvery;
+    private ProgressPolicy progress;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "unet-resend");
         t.setDaemon(true);
@@ -92,7 +92,7 @@ public class UnetWorker {
             return;
         }
         policy = CheckpointPolicy.parse(config.unet().checkpointEvery());
-        progressEvery = Math.max(1, config.events().progressEvery());
+        progress = new ProgressPolicy(config.events().progressEvery(), config.events().progressInterval());
         int maxBatch = stage.maxBatch();
         checkpoints = new SideCheckpoints(config.topics().checkpoints(), producer,
                 clients.reader(KafkaClients.clientId(worker.id(), "checkpoints")));
@@ -164,7 +164,7 @@ public class UnetWorker {
                     : message.hasCheckpoint() ? Checkpoint.fromProto(message.getCheckpoint()) : null;
             FloatTensor prompt = StageMessages.tensor(message, "prompt_embeds");
             FloatTensor negative = request.guided() ? StageMessages.tensor(message, "negative_prompt_embeds") : null;
-            Job job = new Job(inHand, message, request);
+            Job job = new Job(inHand, message, request, resume == null ? -1 : resume.stepsDone());
             stage.submit(new DenoisingStage.Job(request, prompt, negative, resume), inHand.queuedUs(), job);
         } catch (RuntimeException e) {
             stage.unreserve();
@@ -224,11 +224,16 @@ public class UnetWorker {
         private final GenerationRequest request;
         private int lastCheckpoint;
         private int totalSteps;
+        private long lastProgressNanos;
 
-        Job(InHand inHand, StageMessage message, GenerationRequest request) {
+        /** The step a checkpoint resumed this job at, or -1 for a new loop. */
+        private final int resumedFrom;
+
+        Job(InHand inHand, StageMessage message, GenerationRequest request, int resumedFrom) {
             this.inHand = inHand;
             this.message = message;
             this.request = request;
+            this.resumedFrom = resumedFrom;
         }
 
         @Override
@@ -244,14 +249,19 @@ public class UnetWorker {
                 inHand.delivery.release();
                 return StepAction.DROP;
             }
+            if (resumedFrom < 0) {
+                // A new loop announces its start (step 0, or img2img's first step); a resumed one does not repeat
+                // the step its previous worker reported.
+                publishProgress(stepsDone, totalSteps);
+            }
             return StepAction.CONTINUE;
         }
 
         @Override
         public StepAction afterStep(int stepsDone, int totalSteps) {
-            if (stepsDone % progressEvery == 0 || stepsDone == totalSteps) {
-                events.publishQuietly(inHand.trace(), GenerationEvent.progress(request.id(), worker.id(), stepsDone,
-                        totalSteps));
+            long now = System.nanoTime();
+            if (progress.due(stepsDone, totalSteps, lastProgressNanos == 0 ? Long.MAX_VALUE : now - lastProgressNanos)) {
+                publishProgress(stepsDone, totalSteps);
             }
             // A cancelled request stops here, within one step of the cancel command reaching this worker.
             if (cancellations.isCancelled(request.id())) {
@@ -265,6 +275,12 @@ public class UnetWorker {
                 return StepAction.CHECKPOINT;
             }
             return StepAction.CONTINUE;
+        }
+
+        private void publishProgress(int stepsDone, int totalSteps) {
+            lastProgressNanos = System.nanoTime();
+            events.publishQuietly(inHand.trace(), GenerationEvent.progress(request.id(), worker.id(), stepsDone,
+                    totalSteps));
         }
 
         @Override

@@ -68,7 +68,8 @@ public class VaeWorker {
 
     /** What this worker completed lately: a duplicate right behind the original is caught before its marker lands. */
     private final RecentIds recentlyCompleted = new RecentIds(10_000);
-    private final ExecutorService markers = Executors.newSingleThreadExecutor(r -> {
+    /** Completion-marker lookups and writes, beside the decoding. */
+    private final ExecutorService lookups = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "vae-completion-markers");
         t.setDaemon(true);
         return t;
@@ -105,24 +106,38 @@ public class VaeWorker {
         try {
             StageMessage message = StageMessages.parse(inHand.delivery.value());
             requestId = message.getRequestId();
-            if (recentlyCompleted.contains(requestId) || completions.isCompleted(requestId)) {
-                // Redelivered latents, or a second copy from a UNet job that ran twice after a crash.
-                LOG.infof("Suppressed duplicate latents for %s: its completed event was already published",
-                        requestId);
-                return CompletableFuture.completedFuture(null);
-            }
             if (cancellations.isCancelled(requestId)) {
                 return failures.cancelled(inHand.trace(), Stages.VAE, requestId, null, null);
             }
+            // Redelivered latents, or a second copy from a UNet job that ran twice after a crash: the marker is
+            // looked up while the VAE decodes, off the request's path.
+            String id = requestId;
+            CompletableFuture<Boolean> done = recentlyCompleted.contains(id) ? CompletableFuture.completedFuture(true)
+                    : CompletableFuture.supplyAsync(() -> completions.isCompleted(id), lookups);
             CompletableFuture<Void> decoding = events.send(inHand.trace(), GenerationEvent.stageStarted(requestId,
                     GenerationEvent.DECODING, worker.id(), Stages.VAE));
-            GenerationEvent completed = stage.decodeAndStore(message, inHand.queuedUs());
-            CompletableFuture<Void> done = events.send(inHand.trace(), completed).thenRun(() ->
+            DecodingStage.Decoded decoded = stage.decode(message);
+            if (joinLookup(done)) {
+                LOG.infof("Suppressed duplicate latents for %s: its completed event was already published",
+                        requestId);
+                return decoding;
+            }
+            GenerationEvent completed = stage.store(decoded, inHand.queuedUs());
+            CompletableFuture<Void> published = events.send(inHand.trace(), completed).thenRun(() ->
                     recentlyCompleted.add(completed.requestId()));
-            done.thenRunAsync(() -> markCompleted(completed), markers);
-            return CompletableFuture.allOf(decoding, done);
+            published.thenRunAsync(() -> markCompleted(completed), lookups);
+            return CompletableFuture.allOf(decoding, published);
         } catch (RuntimeException e) {
             return failures.handle(inHand.trace(), Stages.VAE, requestId, "decoding", e);
+        }
+    }
+
+    /** The marker lookup's answer; its storage error is the request's, as if it had been looked up in line. */
+    private static boolean joinLookup(CompletableFuture<Boolean> lookup) {
+        try {
+            return lookup.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
     }
 

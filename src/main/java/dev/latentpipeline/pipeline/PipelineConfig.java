@@ -109,6 +109,15 @@ public interface PipelineConfig {
         @WithName("progress-every")
         @WithDefault("1")
         int progressEvery();
+
+        /**
+         * And at most one per job in this much time (the first step of a job and its last always report): on a
+         * fast model every step's event cost more than the step (the event, the broker append and every reader of
+         * sd.events competing with the model for the CPU). 0 reports every progress-every step.
+         */
+        @WithName("progress-interval")
+        @WithDefault("100ms")
+        java.time.Duration progressInterval();
     }
 
     /**
@@ -206,6 +215,11 @@ public interface PipelineConfig {
         @WithName("s3-port")
         @WithDefault("9000")
         int s3Port();
+
+        /** The embedded broker's port; clients find it there when kafka.bootstrap.servers is unset (9092). */
+        @WithName("kafka-port")
+        @WithDefault("9092")
+        int kafkaPort();
 
         /** Where the embedded broker and object store keep their data across restarts. */
         @WithName("data-dir")

@@ -85,12 +85,13 @@ public class DecodingStage {
         return new Rendering(images, models.vaeDecoder().nanosInside() - onnxBefore, pngNanos);
     }
 
-    /**
-     * The whole stage for one sd.latents message: render, store, and the completed event (not yet published).
-     *
-     * @param queuedUs how long the message waited before this worker took it, in microseconds
-     */
-    public GenerationEvent decodeAndStore(StageMessage message, long queuedUs) {
+    /** One sd.latents message decoded, not yet stored: its request, its PNGs, and when the stage began it. */
+    public record Decoded(StageMessage message, GenerationRequest request, Rendering rendering, long startedAtMs,
+            long startNanos) {
+    }
+
+    /** Decodes one sd.latents message into PNGs. */
+    public Decoded decode(StageMessage message) {
         long started = System.currentTimeMillis();
         long startNanos = System.nanoTime();
         GenerationRequest request = StageMessages.request(message);
@@ -98,10 +99,19 @@ public class DecodingStage {
         if (latents == null) {
             throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the latents");
         }
-        Rendering rendering = render(request, latents);
+        return new Decoded(message, request, render(request, latents), started, startNanos);
+    }
+
+    /**
+     * Writes the PNGs to object storage and returns the completed event (not yet published).
+     *
+     * @param queuedUs how long the message waited before this worker took it, in microseconds
+     */
+    public GenerationEvent store(Decoded decoded, long queuedUs) {
+        GenerationRequest request = decoded.request();
         long storageStart = System.nanoTime();
         List<GenerationEvent.StoredImage> images = new ArrayList<>();
-        for (Png png : rendering.images()) {
+        for (Png png : decoded.rendering().images()) {
             String key = request.id() + "/" + png.index() + ".png";
             store.put(key, png.bytes(), "image/png", Map.of("request-id", request.id(), "seed",
                     Long.toString(png.seed())));
@@ -109,13 +119,13 @@ public class DecodingStage {
                     request.height()));
         }
         long storageNanos = System.nanoTime() - storageStart;
-        List<StageRecord> records = new ArrayList<>(message.getStagesList());
-        records.add(StageMessages.record(Stages.VAE, worker.id(), started, System.nanoTime() - startNanos,
-                rendering.onnxNanos()).setQueuedUs(queuedUs).setPngUs(rendering.pngNanos() / 1_000)
-                .setStorageUs(storageNanos / 1_000).build());
+        List<StageRecord> records = new ArrayList<>(decoded.message().getStagesList());
+        records.add(StageMessages.record(Stages.VAE, worker.id(), decoded.startedAtMs(),
+                System.nanoTime() - decoded.startNanos(), decoded.rendering().onnxNanos()).setQueuedUs(queuedUs)
+                .setPngUs(decoded.rendering().pngNanos() / 1_000).setStorageUs(storageNanos / 1_000).build());
         List<GenerationEvent.StageTiming> timings = records.stream().map(StageMessages::timing).toList();
         return GenerationEvent.completed(request.id(), worker.id(), store.bucket(), images, timings,
-                message.getWarningsList());
+                decoded.message().getWarningsList());
     }
 
     /**

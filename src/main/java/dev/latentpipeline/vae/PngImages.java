@@ -16,6 +16,7 @@ import javax.imageio.metadata.IIOInvalidTreeException;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.metadata.IIOMetadataNode;
 import javax.imageio.stream.ImageOutputStream;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /** Pixels out of the VAE: clamp(x / 2 + 0.5) to 8-bit RGB, written as PNG with text chunks (JDK ImageIO). */
 public final class PngImages {
@@ -56,8 +57,9 @@ public final class PngImages {
     public static byte[] encode(BufferedImage image, Map<String, String> text) {
         Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("png");
         ImageWriter writer = writers.next();
+        // In memory: ImageIO's default stream for a non-seekable target caches through a temporary file.
         try (ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-                ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+                ImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
             ImageWriteParam param = writer.getDefaultWriteParam();
             IIOMetadata metadata = writer.getDefaultImageMetadata(
                     ImageTypeSpecifier.createFromRenderedImage(image), param);
