@@ -11,7 +11,7 @@ public final class BuiltinSdxl {
     /** text_encoder (CLIP ViT-L's role): hidden size and layers; hidden_states.0 .. hidden_states.2. */
     public static final int HIDDEN_SIZE = 32;
     public static final int NUM_HIDDEN_LAYERS = 2;
-    /** text_encoder_2 (OpenCLIP bigG's role): hidden size, layers (hidden_states.0 .. .3) and text_embeds width. */
+    /** text_encoder_2 (OpenCLIP bigG's role): hidden size and layers; hidden_states.0 .. hidden_states.3. */
     public static final int HIDDEN_SIZE_2 = 48;
     public static final int NUM_HIDDEN_LAYERS_2 = 3;
     /** Differs from HIDDEN_SIZE_2 on purpose: text_embeds' width is projection_dim, never hidden_size. */
@@ -42,17 +42,22 @@ public final class BuiltinSdxl {
      */
     public static final float TIME_ID_GAIN = 0.5f;
 
-    /** The colour of all-zero conditioning (zero embeddings and zero text_embeds): what the markers' absence adds. */
-    public static final Rgb ZERO_CONDITIONING = new Rgb(0.25f, 0.25f, 0.25f);
-
     /**
      * What the UNet adds to the colour when a marker is 0 instead of 1: text_encoder's penultimate-layer marker,
-     * text_encoder_2's, and text_embeds'. They sum to {@link #ZERO_CONDITIONING}; each has a channel that rises and
-     * one that falls, so a missing marker shows on red, green, blue, white and black alike.
+     * text_encoder_2's, and text_embeds'. Each has a channel that rises and one that falls, so a missing marker shows
+     * on red, green, blue, white and black alike.
      */
     public static final Rgb MISSING_MARKER_1 = new Rgb(-0.25f, 0.25f, 0.25f);
     public static final Rgb MISSING_MARKER_2 = new Rgb(0.25f, -0.25f, 0.25f);
     public static final Rgb MISSING_POOLED_MARKER = new Rgb(0.25f, 0.25f, -0.25f);
+    /**
+     * The colour of all-zero conditioning (zero embeddings and zero text_embeds, SDXL's negative side without a
+     * negative prompt): every marker missing, (0.25, 0.25, 0.25).
+     */
+    public static final Rgb ZERO_CONDITIONING = new Rgb(
+            MISSING_MARKER_1.r() + MISSING_MARKER_2.r() + MISSING_POOLED_MARKER.r(),
+            MISSING_MARKER_1.g() + MISSING_MARKER_2.g() + MISSING_POOLED_MARKER.g(),
+            MISSING_MARKER_1.b() + MISSING_MARKER_2.b() + MISSING_POOLED_MARKER.b());
 
     /** text_encoder: the colour in features 0-2 (r, g, b) of every layer, the marker in feature 3. */
     static final int[] COLOR_FEATURES_1 = {0, 1, 2};

@@ -11,8 +11,8 @@ import static dev.latentpipeline.model.builtin.OnnxGraph.intsAttr;
  * classifier-free guidance against grey would: c' = 0.5 + g (c - 0.5).
  *
  * <p>With half = 128 and f_i = exp(-i ln(10000) / 127), entry i is sin(1000 w f_i) and entry half + i is
- * cos(1000 w f_i), w = g - 1. The lowest frequency (i = 127, f = 1e-4) gives w = atan(e[127] / e[255]) / (1000 f),
- * exact for |w| < 5 pi (where that cosine is positive). The embedding counts as valid when, for the low-frequency
+ * cos(1000 w f_i), w = g - 1. The lowest frequency (i = 127, f ~ 1e-4) gives w = atan(e[127] / e[255]) / (1000 f)
+ * while that angle lies within +-pi/2, i.e. for |g - 1| < ~15.7 ({@link #decodable}). The embedding counts as valid when, for the low-frequency
  * quarter i = 96..127 (where fp16 rounding of the input still pins the angle), every sine and cosine is within
  * {@link #TOLERANCE} of the embedding of that w; otherwise (zeros, cos before sin, another frequency table) g is
  * taken as 0 and the colour is grey.
@@ -22,6 +22,8 @@ final class GuidanceEmbeddingGraph {
     /** The UNet config's time_cond_proj_dim, as LCM-distilled SD 1.5 and SDXL UNets have it. */
     static final int DIM = 256;
     static final float TOLERANCE = 0.05f;
+    /** The colour guidance pushes away from: c' = PIVOT + g (c - PIVOT). */
+    static final float PIVOT = 0.5f;
     private static final int HALF = DIM / 2;
     private static final int FIRST_CHECKED = 3 * HALF / 4;
 
@@ -72,8 +74,8 @@ final class GuidanceEmbeddingGraph {
 
         String scale = g.op("Add", g.op("Div", scaledW, g.scalar("guidance_thousand", 1000f)), "guidance_one");
         scale = g.op("Where", valid, scale, "guidance_zero");                                         // [B, 1]
-        String half = g.scalar("guidance_grey", 0.5f);
-        return g.op("Add", half, g.op("Mul", scale, g.op("Sub", color, half)));
+        String pivot = g.scalar("guidance_pivot", PIVOT);
+        return g.op("Add", pivot, g.op("Mul", scale, g.op("Sub", color, pivot)));
     }
 
     /** Whether g can be read back: the lowest-frequency angle 1000 (g - 1) f_127 must lie within +-pi/2. */
