@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * The built-in model's colour words and their RGB values in [0, 1]: documented data, so that tests can state the
  * image they expect without reusing the model's own logic. The model averages the colours of all colour-word tokens
- * of a prompt (repeats count); a prompt with none gets {@link #NO_COLOR}.
+ * of a prompt (repeats count); a prompt with none gets {@link #NO_COLOR}. {@link #promptColor} states that rule for a
+ * prompt's text.
  */
 public final class BuiltinColors {
 

@@ -11,11 +11,11 @@ import java.util.List;
  * "The built-in model", and {@link ExpectedImage}). Output is byte-identical on every run.
  */
 public final class BuiltinModel {
-    /** Width of the text encoder's hidden states (encoder_hidden_states' last dim). */
+    /** Width of the SD form's text encoder hidden states (encoder_hidden_states' last dim); SDXL's: BuiltinSdxl. */
     public static final int HIDDEN_SIZE = 32;
     /** Token sequence length (CLIP's model_max_length). */
     public static final int MAX_LENGTH = BuiltinTokenizer.MAX_LENGTH;
-    /** SD 1.5's VAE latent scaling factor: the pipeline divides latents by it before decoding. */
+    /** SD 1.5's VAE latent scaling factor (the SD form's): the pipeline divides latents by it before decoding. */
     public static final float VAE_SCALING_FACTOR = 0.18215f;
 
     /**

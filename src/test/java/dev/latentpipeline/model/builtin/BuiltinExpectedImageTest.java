@@ -72,6 +72,8 @@ class BuiltinExpectedImageTest {
         // original 512 of 1024: tint .5 (-.5, -.5, .); crop (256, 0): blue + .5 (.25) = .125.
         assertUnclamped(new double[] {0.25, 0.25, 0.625}, XL, Request.of("grey", 1, 1024, 1024)
                 .withTimeIds(new Size(512, 512), new Crop(256, 0), null));
+        assertPixel(0.75, 0.25, 0, XL, Request.of("orange", 1, 1024, 1024)
+                .withTimeIds(new Size(512, 512), null, null));  // the README's example
         // target (512, 1024): brightness .5.
         assertUnclamped(new double[] {0.25, 0.25, 0.25}, XL, Request.of("grey", 1, 1024, 1024)
                 .withTimeIds(null, null, new Size(512, 1024)));
