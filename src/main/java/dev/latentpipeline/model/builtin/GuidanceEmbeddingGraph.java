@@ -12,10 +12,10 @@ import static dev.latentpipeline.model.builtin.OnnxGraph.intsAttr;
  *
  * <p>With half = 128 and f_i = exp(-i ln(10000) / 127), entry i is sin(1000 w f_i) and entry half + i is
  * cos(1000 w f_i), w = g - 1. The lowest frequency (i = 127, f ~ 1e-4) gives w = atan(e[127] / e[255]) / (1000 f)
- * while that angle lies within +-pi/2, i.e. for |g - 1| < ~15.7 ({@link #decodable}). The embedding counts as valid when, for the low-frequency
- * quarter i = 96..127 (where fp16 rounding of the input still pins the angle), every sine and cosine is within
- * {@link #TOLERANCE} of the embedding of that w; otherwise (zeros, cos before sin, another frequency table) g is
- * taken as 0 and the colour is grey.
+ * while that angle lies within +-pi/2, i.e. for |g - 1| < ~15.7 ({@link #decodable}). The embedding counts as valid
+ * when, for the low-frequency quarter i = 96..127 (where fp16 rounding of the input still pins the angle), every
+ * sine and cosine is within {@link #TOLERANCE} of the embedding of that w; otherwise (zeros, cos before sin, another
+ * frequency table) g is taken as 0 and the colour is grey.
  */
 final class GuidanceEmbeddingGraph {
     static final String INPUT = "timestep_cond";

@@ -60,7 +60,8 @@ final class SdxlExport {
 
         String torchDtype = variant.precision().fp16Models() ? "float16" : "float32";
         ExportFiles.json(dir.resolve("text_encoder/config.json"), textEncoderConfig("CLIPTextModel",
-                BuiltinSdxl.HIDDEN_SIZE, BuiltinSdxl.NUM_HIDDEN_LAYERS, BuiltinSdxl.HIDDEN_SIZE, torchDtype, vocabSize));
+                BuiltinSdxl.HIDDEN_SIZE, BuiltinSdxl.NUM_HIDDEN_LAYERS, BuiltinSdxl.HIDDEN_SIZE, torchDtype,
+                vocabSize));
         ExportFiles.json(dir.resolve("text_encoder_2/config.json"), textEncoderConfig("CLIPTextModelWithProjection",
                 BuiltinSdxl.HIDDEN_SIZE_2, BuiltinSdxl.NUM_HIDDEN_LAYERS_2, BuiltinSdxl.PROJECTION_DIM_2, torchDtype,
                 vocabSize));

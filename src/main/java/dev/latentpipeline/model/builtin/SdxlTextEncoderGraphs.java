@@ -27,7 +27,7 @@ final class SdxlTextEncoderGraphs {
         String rgb = promptColor(g, tokenizer);
         String base = g.op("MatMul", rgb, g.matrix("rgb_to_hidden", placement(hidden, BuiltinSdxl.COLOR_FEATURES_1)));
         Layers layers = layers(g, base, hidden, BuiltinSdxl.MARKER_FEATURE_1);
-        g.output(layers.last, "last_hidden_state", DataType.FLOAT, BATCH, SEQUENCE, hidden);
+        g.output(layers.unmarked(), "last_hidden_state", DataType.FLOAT, BATCH, SEQUENCE, hidden);
         g.output(base, "pooler_output", DataType.FLOAT, BATCH, hidden);
         layers.declare(g, BuiltinSdxl.NUM_HIDDEN_LAYERS, hidden);
         return g.toModel("Built-in tiny SDXL text encoder (CLIPTextModel): prompt colour in features 0-2 of every "
@@ -46,14 +46,14 @@ final class SdxlTextEncoderGraphs {
         String base = g.op("MatMul", rgb, g.matrix("rgb_to_hidden", placement(hidden, BuiltinSdxl.COLOR_FEATURES_2)));
         Layers layers = layers(g, base, hidden, BuiltinSdxl.MARKER_FEATURE_2);
         int projection = BuiltinSdxl.PROJECTION_DIM_2;
-        String pooled = g.op("Add",
-                g.op("MatMul", rgb, g.matrix("rgb_to_projection",
-                        placement(projection, BuiltinSdxl.POOLED_COLOR_FEATURES))),
-                g.floats("pooled_marker", new long[] {projection}, unit(projection, BuiltinSdxl.POOLED_MARKER_FEATURE)));
+        String toProjection = g.matrix("rgb_to_projection", placement(projection, BuiltinSdxl.POOLED_COLOR_FEATURES));
+        String marker = g.floats("pooled_marker", new long[] {projection},
+                unit(projection, BuiltinSdxl.POOLED_MARKER_FEATURE));
+        String pooled = g.op("Add", g.op("MatMul", rgb, toProjection), marker);
         // optimum declares text_embeds with the dynamic axes {0: batch_size, 1: sequence_length}; dim 1 is
         // projection_dim all the same.
         g.output(pooled, "text_embeds", DataType.FLOAT, BATCH, SEQUENCE);
-        g.output(layers.last, "last_hidden_state", DataType.FLOAT, BATCH, SEQUENCE, hidden);
+        g.output(layers.unmarked(), "last_hidden_state", DataType.FLOAT, BATCH, SEQUENCE, hidden);
         layers.declare(g, BuiltinSdxl.NUM_HIDDEN_LAYERS_2, hidden);
         return g.toModel("Built-in tiny SDXL text encoder 2 (CLIPTextModelWithProjection): prompt colour in features "
                 + "0-2 as (b, r, g), marker feature 4 = 1 in the penultimate layer only; text_embeds: colour in 0-2, "
@@ -65,7 +65,8 @@ final class SdxlTextEncoderGraphs {
      * [vocab, 4] holds (r, g, b, 1) for colour tokens and zeros for the rest, as a model's weights would.
      */
     private static String promptColor(OnnxGraph g, BuiltinTokenizer tokenizer) {
-        String embedded = g.op("Gather", g.matrix("token_embedding", tokenTable(tokenizer)), "input_ids"); // [B, L, 4]
+        String table = g.matrix("token_embedding", tokenTable(tokenizer));
+        String embedded = g.op("Gather", table, "input_ids");                                            // [B, L, 4]
         String sums = g.op("ReduceSum", intAttr("keepdims", 0), embedded, g.longs("axis_1", 1));        // [B, 4]
         String axis1 = g.longs("axes_1", 1);
         String rgbSum = g.op("Slice", sums, g.longs("rgb_start", 0), g.longs("rgb_end", 3), axis1);    // [B, 3]
@@ -100,12 +101,12 @@ final class SdxlTextEncoderGraphs {
         return v;
     }
 
-    /** The per-position layers: {@code last} (marker 0) and {@code penultimate} (marker 1), each [B, L, hidden]. */
-    private record Layers(String last, String penultimate) {
+    /** The per-position layers, each [B, L, hidden]: {@code unmarked} (marker 0) and {@code penultimate} (1). */
+    private record Layers(String unmarked, String penultimate) {
         /** hidden_states.0 .. hidden_states.N; only N - 1 is the penultimate one. */
         void declare(OnnxGraph g, int layerCount, int hidden) {
             for (int j = 0; j <= layerCount; j++) {
-                g.output(j == layerCount - 1 ? penultimate : last, "hidden_states." + j, DataType.FLOAT,
+                g.output(j == layerCount - 1 ? penultimate : unmarked, "hidden_states." + j, DataType.FLOAT,
                         BATCH, SEQUENCE, hidden);
             }
         }
