@@ -1,32 +1,21 @@
 package dev.latentpipeline.model.builtin;
 
-import ai.onnx.proto.OnnxMl.ModelProto;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectWriter;
-
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Writes the built-in tiny Stable Diffusion model: the standard ONNX export layout (model_index.json, scheduler/,
- * tokenizer/, text_encoder/, unet/, vae_decoder/, vae_encoder/) with models whose right answer is known exactly: a
- * prompt's colour words decide a flat colour image (see the README, "The built-in model"). Output is byte-identical on every run.
+ * tokenizer/, text_encoder/, unet/, vae_decoder/, vae_encoder/; for SDXL also tokenizer_2/ and text_encoder_2/) with
+ * models whose right answer is known exactly: a prompt's colour words decide a flat colour image (see the README,
+ * "The built-in model", and {@link ExpectedImage}). Output is byte-identical on every run.
  */
 public final class BuiltinModel {
-    /** Width of the text encoder's hidden states (encoder_hidden_states' last dim). */
+    /** Width of the SD form's text encoder hidden states (encoder_hidden_states' last dim); SDXL's: BuiltinSdxl. */
     public static final int HIDDEN_SIZE = 32;
     /** Token sequence length (CLIP's model_max_length). */
     public static final int MAX_LENGTH = BuiltinTokenizer.MAX_LENGTH;
-    /** SD 1.5's VAE latent scaling factor: the pipeline divides latents by it before decoding. */
+    /** SD 1.5's VAE latent scaling factor (the SD form's): the pipeline divides latents by it before decoding. */
     public static final float VAE_SCALING_FACTOR = 0.18215f;
 
     /**
@@ -48,11 +37,6 @@ public final class BuiltinModel {
         {0.125f, 0.125f, -0.125f, -0.125f},
     };
 
-    private static final String DIFFUSERS_VERSION = "0.30.0";
-    private static final ObjectWriter JSON = new ObjectMapper().writer(new DefaultPrettyPrinter()
-            .withObjectIndenter(new DefaultIndenter("  ", "\n"))
-            .withArrayIndenter(DefaultPrettyPrinter.FixedSpaceIndenter.instance));
-
     private BuiltinModel() {
     }
 
@@ -68,55 +52,103 @@ public final class BuiltinModel {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: BuiltinModel <output folder> [fp16] [v-prediction] [latent-parameters]");
+            System.err.println("usage: BuiltinModel <output folder> [sdxl] [fp16 | fp16-fp32-vae] [v-prediction] "
+                    + "[latent-parameters] [guidance-embedding] [lcm-scheduler]");
             System.exit(2);
         }
         Path dir = Path.of(args[0]);
-        Variant variant = Variant.STANDARD;
-        for (int i = 1; i < args.length; i++) {
-            variant = switch (args[i]) {
+        List<String> options = List.of(args).subList(1, args.length);
+        Variant variant = options.contains("sdxl") ? Variant.SDXL : Variant.STANDARD;
+        for (String option : options) {
+            variant = switch (option) {
+                case "sdxl" -> variant;
                 case "fp16" -> variant.withPrecision(Precision.FP16);
+                case "fp16-fp32-vae" -> variant.withPrecision(Precision.FP16_WITH_FP32_VAE);
                 case "v-prediction" -> variant.withVPrediction();
                 case "latent-parameters" -> variant.withLatentParameters();
-                default -> throw new IllegalArgumentException("unknown variant option " + args[i]);
+                case "guidance-embedding" -> variant.withGuidanceEmbedding();
+                case "lcm-scheduler" -> variant.withLcmScheduler();
+                default -> throw new IllegalArgumentException("unknown variant option " + option);
             };
         }
         writeTo(dir, variant);
         System.out.println("built-in model " + variant + " written to " + dir.toAbsolutePath());
     }
 
+    /** Which pipeline's export layout and conditioning to write. */
+    public enum Family {
+        /** SD 1.x: diffusers' OnnxStableDiffusionPipeline layout, one text encoder. */
+        SD,
+        /** SDXL: optimum's ORTStableDiffusionXLPipeline layout: two text encoders, text_embeds and time_ids. */
+        SDXL
+    }
+
     /** Element type of the models' float inputs and outputs. */
-    public enum Precision { FP32, FP16 }
+    public enum Precision {
+        FP32,
+        FP16,
+        /** float16 text encoders and UNet with a float32 VAE, as exports whose VAE overflows in fp16 ship it. */
+        FP16_WITH_FP32_VAE;
 
-    /**
-     * Which form of the model to write. The colour behaviour is the same in all of them.
-     *
-     * @param precision FP16: float inputs and outputs declared float16, as {@code --fp16} exports
-     * @param vPrediction the UNet predicts v (SD 2.x) and scheduler_config.json says prediction_type v_prediction;
-     *        the tokenizer pads with "!" as SD 2.x's does
-     * @param latentParameters the VAE encoder outputs optimum's latent_parameters (mean, log-variance) instead of
-     *        a latent_sample
-     */
-    public record Variant(Precision precision, boolean vPrediction, boolean latentParameters) {
-        public static final Variant STANDARD = new Variant(Precision.FP32, false, false);
-
-        public Variant withPrecision(Precision p) {
-            return new Variant(p, vPrediction, latentParameters);
+        boolean fp16Models() {
+            return this != FP32;
         }
 
-        public Variant withVPrediction() {
-            return new Variant(precision, true, latentParameters);
-        }
-
-        public Variant withLatentParameters() {
-            return new Variant(precision, vPrediction, true);
+        boolean fp16Vae() {
+            return this == FP16;
         }
     }
 
+    /**
+     * Which form of the model to write. Within a family the colour behaviour is the same in all of them, except that
+     * a guidance-embedding UNet applies the guidance scale itself ({@link ExpectedImage}).
+     *
+     * @param family SD 1.x or SDXL layout and conditioning
+     * @param precision FP16: float inputs and outputs declared float16, as {@code --fp16} exports
+     * @param vPrediction the UNet predicts v (SD 2.x) and scheduler_config.json says prediction_type v_prediction;
+     *        in the SD family the tokenizer pads with "!" as SD 2.x's does
+     * @param latentParameters the VAE encoder outputs optimum's latent_parameters (mean, log-variance) instead of
+     *        a latent_sample; {@link #SDXL} has it, as optimum writes every SDXL export
+     * @param guidanceEmbedding the UNet takes {@code timestep_cond} [batch, 256], as LCM-distilled UNets do, and its
+     *        config says time_cond_proj_dim 256; in the SD family model_index.json names
+     *        ORTLatentConsistencyModelPipeline
+     * @param lcmScheduler scheduler_config.json is an LCMScheduler's instead of the family's own (PNDM for SD,
+     *        Euler for SDXL)
+     */
+    public record Variant(Family family, Precision precision, boolean vPrediction, boolean latentParameters,
+            boolean guidanceEmbedding, boolean lcmScheduler) {
+        public static final Variant STANDARD = new Variant(Family.SD, Precision.FP32, false, false, false, false);
+        public static final Variant SDXL = new Variant(Family.SDXL, Precision.FP32, false, true, false, false);
+
+        public Variant withPrecision(Precision p) {
+            return new Variant(family, p, vPrediction, latentParameters, guidanceEmbedding, lcmScheduler);
+        }
+
+        public Variant withVPrediction() {
+            return new Variant(family, precision, true, latentParameters, guidanceEmbedding, lcmScheduler);
+        }
+
+        public Variant withLatentParameters() {
+            return new Variant(family, precision, vPrediction, true, guidanceEmbedding, lcmScheduler);
+        }
+
+        public Variant withGuidanceEmbedding() {
+            return new Variant(family, precision, vPrediction, latentParameters, true, lcmScheduler);
+        }
+
+        public Variant withLcmScheduler() {
+            return new Variant(family, precision, vPrediction, latentParameters, guidanceEmbedding, true);
+        }
+
+        String predictionType() {
+            return vPrediction ? "v_prediction" : "epsilon";
+        }
+    }
+
+    /** The guidance-embedding UNet's timestep_cond width, its config's time_cond_proj_dim. */
+    public static final int TIME_COND_PROJ_DIM = GuidanceEmbeddingGraph.DIM;
     /** The latent_parameters encoder's log-variance: std 0.05 in the unscaled latent, small but visible. */
     public static final float ENCODER_LOG_VARIANCE = (float) (2 * Math.log(0.05));
-    /** SD 2.x's tokenizer pads with "!" (id 0) instead of the end-of-text token. */
-    static final String SD2_PAD_TOKEN = "!";
 
     /** Writes the complete model set into {@code dir} (created if missing; existing files are overwritten). */
     public static void writeTo(Path dir) throws IOException {
@@ -128,130 +160,11 @@ public final class BuiltinModel {
     }
 
     public static void writeTo(Path dir, Variant variant) throws IOException {
-        BuiltinTokenizer tokenizer = BuiltinTokenizer.create(BuiltinColors.COLORS.keySet());
-        writeTokenizer(dir.resolve("tokenizer"), tokenizer,
-                variant.vPrediction() ? SD2_PAD_TOKEN : BuiltinTokenizer.EOS);
-        boolean fp16 = variant.precision() == Precision.FP16;
-
-        List<Long> ids = new ArrayList<>();
-        List<float[]> rgb = new ArrayList<>();
-        BuiltinColors.COLORS.forEach((word, c) -> {
-            ids.add((long) tokenizer.id(word + BuiltinTokenizer.END_OF_WORD));
-            rgb.add(new float[] {c.r(), c.g(), c.b()});
-        });
-        write(dir.resolve("text_encoder/model.onnx"), fp16, TextEncoderGraph.build(
-                ids.stream().mapToLong(Long::longValue).toArray(), rgb.toArray(float[][]::new),
-                BuiltinColors.NO_COLOR, HIDDEN_SIZE, MAX_LENGTH));
-        write(dir.resolve("unet/model.onnx"), fp16, UnetGraph.build(ENCODE, VAE_SCALING_FACTOR, NoiseSchedule.sigmas(),
-                HIDDEN_SIZE, MAX_LENGTH, variant.vPrediction()));
-        write(dir.resolve("vae_decoder/model.onnx"), fp16, VaeGraphs.decoder(DECODE));
-        write(dir.resolve("vae_encoder/model.onnx"), fp16, variant.latentParameters()
-                ? VaeGraphs.encoderParameters(ENCODE, ENCODER_LOG_VARIANCE) : VaeGraphs.encoder(ENCODE));
-        writeConfigs(dir, tokenizer.vocab().size(), variant.vPrediction() ? "v_prediction" : "epsilon");
-    }
-
-    private static void write(Path file, boolean fp16, ModelProto model) throws IOException {
-        write(file, fp16 ? Fp16Edges.convert(model) : model);
-    }
-
-    private static void writeTokenizer(Path dir, BuiltinTokenizer tokenizer, String pad) throws IOException {
-        Files.createDirectories(dir);
-        // vocab.json on one line, as CLIP's is.
-        write(dir.resolve("vocab.json"), new ObjectMapper().writeValueAsString(tokenizer.vocab()) + "\n");
-        write(dir.resolve("merges.txt"), "#version: 0.2\n" + String.join("\n", tokenizer.merges()) + "\n");
-        Map<String, Object> special = new LinkedHashMap<>();
-        special.put("bos_token", BuiltinTokenizer.BOS);
-        special.put("eos_token", BuiltinTokenizer.EOS);
-        special.put("pad_token", pad);
-        special.put("unk_token", BuiltinTokenizer.EOS);
-        writeJson(dir.resolve("special_tokens_map.json"), special);
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put("add_prefix_space", false);
-        config.put("bos_token", BuiltinTokenizer.BOS);
-        config.put("clean_up_tokenization_spaces", true);
-        config.put("do_lower_case", true);
-        config.put("eos_token", BuiltinTokenizer.EOS);
-        config.put("errors", "replace");
-        config.put("model_max_length", MAX_LENGTH);
-        config.put("pad_token", pad);
-        config.put("tokenizer_class", "CLIPTokenizer");
-        config.put("unk_token", BuiltinTokenizer.EOS);
-        writeJson(dir.resolve("tokenizer_config.json"), config);
-    }
-
-    private static void writeConfigs(Path dir, int vocabSize, String predictionType) throws IOException {
-        Map<String, Object> index = new LinkedHashMap<>();
-        index.put("_class_name", "OnnxStableDiffusionPipeline");
-        index.put("_diffusers_version", DIFFUSERS_VERSION);
-        index.put("feature_extractor", Arrays.asList(null, null));
-        index.put("requires_safety_checker", false);
-        index.put("safety_checker", Arrays.asList(null, null));
-        index.put("scheduler", List.of("diffusers", "PNDMScheduler"));
-        index.put("text_encoder", List.of("diffusers", "OnnxRuntimeModel"));
-        index.put("tokenizer", List.of("transformers", "CLIPTokenizer"));
-        index.put("unet", List.of("diffusers", "OnnxRuntimeModel"));
-        index.put("vae_decoder", List.of("diffusers", "OnnxRuntimeModel"));
-        index.put("vae_encoder", List.of("diffusers", "OnnxRuntimeModel"));
-        writeJson(dir.resolve("model_index.json"), index);
-
-        Map<String, Object> scheduler = new LinkedHashMap<>();
-        scheduler.put("_class_name", "PNDMScheduler");
-        scheduler.put("_diffusers_version", DIFFUSERS_VERSION);
-        scheduler.put("beta_end", NoiseSchedule.BETA_END);
-        scheduler.put("beta_schedule", "scaled_linear");
-        scheduler.put("beta_start", NoiseSchedule.BETA_START);
-        scheduler.put("clip_sample", false);
-        scheduler.put("num_train_timesteps", NoiseSchedule.TRAIN_TIMESTEPS);
-        scheduler.put("prediction_type", predictionType);
-        scheduler.put("set_alpha_to_one", false);
-        scheduler.put("skip_prk_steps", true);
-        scheduler.put("steps_offset", 1);
-        scheduler.put("timestep_spacing", "leading");
-        scheduler.put("trained_betas", null);
-        writeJson(dir.resolve("scheduler/scheduler_config.json"), scheduler);
-
-        Map<String, Object> textEncoder = new LinkedHashMap<>();
-        textEncoder.put("architectures", List.of("CLIPTextModel"));
-        textEncoder.put("hidden_size", HIDDEN_SIZE);
-        textEncoder.put("max_position_embeddings", MAX_LENGTH);
-        textEncoder.put("model_type", "clip_text_model");
-        textEncoder.put("vocab_size", vocabSize);
-        writeJson(dir.resolve("text_encoder/config.json"), textEncoder);
-
-        Map<String, Object> unet = new LinkedHashMap<>();
-        unet.put("_class_name", "UNet2DConditionModel");
-        unet.put("_diffusers_version", DIFFUSERS_VERSION);
-        unet.put("cross_attention_dim", HIDDEN_SIZE);
-        unet.put("in_channels", 4);
-        unet.put("out_channels", 4);
-        unet.put("sample_size", 64);
-        writeJson(dir.resolve("unet/config.json"), unet);
-
-        for (String part : List.of("vae_decoder", "vae_encoder")) {
-            Map<String, Object> vae = new LinkedHashMap<>();
-            vae.put("_class_name", "AutoencoderKL");
-            vae.put("_diffusers_version", DIFFUSERS_VERSION);
-            vae.put("in_channels", 3);
-            vae.put("latent_channels", 4);
-            vae.put("out_channels", 3);
-            vae.put("sample_size", 64 * VaeGraphs.FACTOR);
-            vae.put("scaling_factor", 0.18215);
-            writeJson(dir.resolve(part + "/config.json"), vae);
+        switch (variant.family()) {
+            case SD -> SdExport.write(dir, variant, ENCODE, DECODE);
+            case SDXL -> SdxlExport.write(dir, variant, ENCODE, DECODE);
+            default -> throw new IllegalArgumentException("unknown family " + variant.family());
         }
-    }
-
-    private static void write(Path file, ModelProto model) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.write(file, model.toByteArray());
-    }
-
-    private static void write(Path file, String text) throws IOException {
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, text, StandardCharsets.UTF_8);
-    }
-
-    private static void writeJson(Path file, Object value) throws IOException {
-        write(file, JSON.writeValueAsString(value) + "\n");
     }
 
     private static float[][] copy(float[][] m) {

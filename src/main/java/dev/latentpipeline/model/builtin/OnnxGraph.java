@@ -13,6 +13,8 @@ import com.google.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A minimal builder for one ONNX graph (opset 17, IR version 8): named values, constant initializers and nodes.
@@ -23,6 +25,8 @@ final class OnnxGraph {
     static final long IR_VERSION = 8;
 
     private final GraphProto.Builder graph = GraphProto.newBuilder();
+    /** Initializer names and their raw bytes: a name asked for twice with the same value is shared, not duplicated. */
+    private final Map<String, ByteString> initializers = new HashMap<>();
     private int counter;
 
     OnnxGraph(String name) {
@@ -53,6 +57,15 @@ final class OnnxGraph {
         return initializer(name, TensorProto.DataType.FLOAT, shape, buf.array());
     }
 
+    /** A float matrix constant, row-major, shape [rows, columns]. */
+    String matrix(String name, float[][] rows) {
+        float[] flat = new float[rows.length * rows[0].length];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * rows[0].length, rows[0].length);
+        }
+        return floats(name, new long[] {rows.length, rows[0].length}, flat);
+    }
+
     /** A rank-0 float constant. */
     String scalar(String name, float value) {
         return floats(name, new long[0], value);
@@ -67,8 +80,16 @@ final class OnnxGraph {
     }
 
     private String initializer(String name, TensorProto.DataType type, long[] shape, byte[] raw) {
+        ByteString bytes = ByteString.copyFrom(raw);
+        ByteString existing = initializers.putIfAbsent(name, bytes);
+        if (existing != null) {
+            if (!existing.equals(bytes)) {
+                throw new IllegalStateException("initializer " + name + " defined twice with different values");
+            }
+            return name;
+        }
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(type.getNumber())
-                .setRawData(ByteString.copyFrom(raw));
+                .setRawData(bytes);
         for (long d : shape) {
             t.addDims(d);
         }

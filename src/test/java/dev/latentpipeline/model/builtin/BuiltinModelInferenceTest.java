@@ -146,7 +146,6 @@ class BuiltinModelInferenceTest {
         for (int b = 0; b < batch; b++) {
             x0[b] = scaledLatent(colours[b]);
         }
-        double[] table = sigmaTable();
 
         float[][] timestepInputs = {
             {999}, {500}, {1}, {0}, {250.5f}, {0.25f}, {1200}, {-3},
@@ -155,7 +154,7 @@ class BuiltinModelInferenceTest {
         for (float[] t : timestepInputs) {
             float[] eps = runUnet(sample, batch, h, w, t, states);
             for (int b = 0; b < batch; b++) {
-                double sigma = interpolate(table, t.length == 1 ? t[0] : t[b]);
+                double sigma = TrainingSigmas.at(t.length == 1 ? t[0] : t[b]);
                 for (int c = 0; c < 4; c++) {
                     for (int i = 0; i < h * w; i++) {
                         int at = (b * 4 + c) * h * w + i;
@@ -182,8 +181,7 @@ class BuiltinModelInferenceTest {
         for (int i = 0; i < sample.length; i++) {
             sample[i] = (float) (10 * random.nextGaussian());
         }
-        double[] table = sigmaTable();
-        double sigma = table[801];
+        double sigma = TrainingSigmas.at(801);
         double alphaBar = 1 / (1 + sigma * sigma);
         float[] eps = runUnet(sample, 1, 8, 8, new float[] {801}, states);
         double[] x0 = scaledLatent(colour);
@@ -206,13 +204,12 @@ class BuiltinModelInferenceTest {
         float[] pink = {1, 0.75f, 0.75f};
         System.arraycopy(grey, 0, states, 0, 3);
         System.arraycopy(pink, 0, states, 77 * HIDDEN, 3);
-        double[] table = sigmaTable();
         int steps = 7;
         double[] t = new double[steps];
         double[] sigma = new double[steps + 1];
         for (int i = 0; i < steps; i++) {
             t[i] = 999.0 * (steps - 1 - i) / (steps - 1);  // 999, 832.5, ..., 0
-            sigma[i] = interpolate(table, t[i]);
+            sigma[i] = TrainingSigmas.at(t[i]);
         }
         Random random = new Random(1);
         double[] x = new double[n];
@@ -353,25 +350,6 @@ class BuiltinModelInferenceTest {
     }
 
     // --- expectations computed here, in double, from the scheduler config's numbers ---
-
-    /** sigma_t for t = 0..999 from betas = linspace(sqrt(0.00085), sqrt(0.012), 1000)^2. */
-    private static double[] sigmaTable() {
-        double[] sigmas = new double[1000];
-        double alphaBar = 1;
-        for (int t = 0; t < 1000; t++) {
-            double root = Math.sqrt(0.00085) + (Math.sqrt(0.012) - Math.sqrt(0.00085)) * t / 999;
-            alphaBar *= 1 - root * root;
-            sigmas[t] = Math.sqrt((1 - alphaBar) / alphaBar);
-        }
-        return sigmas;
-    }
-
-    private static double interpolate(double[] table, double t) {
-        double clamped = Math.min(999, Math.max(0, t));
-        int lo = (int) Math.floor(clamped);
-        int hi = (int) Math.ceil(clamped);
-        return table[lo] + (clamped - lo) * (table[hi] - table[lo]);
-    }
 
     /** 0.18215 E (2c - 1). */
     private static double[] scaledLatent(float[] rgb) {

@@ -61,14 +61,20 @@ final class ClipBpe {
 
     /** input_ids padded to 77 the way SD pipelines call the tokenizer: BOS, tokens, EOS, then EOS as padding. */
     int[] inputIds(String text) {
+        return inputIds(text, vocab.get("<|endoftext|>"));
+    }
+
+    /** BOS, up to 75 tokens, EOS, then {@code padId} up to 77 (padding="max_length", truncation=True). */
+    int[] inputIds(String text, int padId) {
         int[] ids = new int[77];
-        int eos = vocab.get("<|endoftext|>");
-        Arrays.fill(ids, eos);
+        Arrays.fill(ids, padId);
         ids[0] = vocab.get("<|startoftext|>");
         List<String> tokens = tokens(text);
-        for (int i = 0; i < Math.min(tokens.size(), 75); i++) {
+        int n = Math.min(tokens.size(), 75);
+        for (int i = 0; i < n; i++) {
             ids[i + 1] = vocab.get(tokens.get(i));
         }
+        ids[n + 1] = vocab.get("<|endoftext|>");
         return ids;
     }
 
