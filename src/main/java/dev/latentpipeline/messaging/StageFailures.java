@@ -5,6 +5,7 @@ import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.JobCancelledException;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.tensor.NonFiniteTensorException;
 import io.opentelemetry.context.Context;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -37,7 +38,10 @@ public class StageFailures {
             return cancelled(trace, stage, requestId, cancelled.step(), cancelled.totalSteps());
         }
         PipelineException failure = e instanceof PipelineException known ? known
-                : new PipelineException(ErrorCode.MODEL_ERROR, work + " failed: " + e.getMessage(), e);
+                : e instanceof NonFiniteTensorException nonFinite
+                        ? new PipelineException(ErrorCode.MODEL_ERROR, work + " refused: " + nonFinite.getMessage(),
+                                nonFinite)
+                        : new PipelineException(ErrorCode.MODEL_ERROR, work + " failed: " + e.getMessage(), e);
         if (failure != e || failure.code() == ErrorCode.STORAGE_ERROR) {
             LOG.errorf(e, "%s failed for %s", work, requestId);
         }

@@ -1,6 +1,6 @@
 package dev.latentpipeline.tensor;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.latentpipeline.wire.DType;
 import dev.latentpipeline.wire.TensorProto;
 import java.nio.ByteBuffer;
@@ -36,14 +36,26 @@ public final class TensorWireCodec {
         for (long d : tensor.shape()) {
             builder.addShape(d);
         }
-        return builder.setData(ByteString.copyFrom(buffer.array())).build();
+        // The buffer is ours alone and never written again: wrap it instead of copying it once more.
+        return builder.setData(UnsafeByteOperations.unsafeWrap(buffer.array())).build();
     }
 
     public static TensorProto encode(String name, FloatTensor tensor) {
         return encode(name, tensor, DType.FLOAT32);
     }
 
+    /**
+     * The tensor, refusing NaN and infinity: every tensor that crosses a stage boundary goes through here, and a
+     * non-finite value there (a corrupt message, an upstream model that overflowed) must fail the request, not
+     * come out as a black image.
+     *
+     * @throws NonFiniteTensorException naming the tensor
+     */
     public static FloatTensor decode(TensorProto proto) {
+        return Tensors.requireFinite(decodeValues(proto), "tensor '" + proto.getName() + "'");
+    }
+
+    private static FloatTensor decodeValues(TensorProto proto) {
         long[] shape = proto.getShapeList().stream().mapToLong(Long::longValue).toArray();
         long count = FloatTensor.elementCount(shape);
         int width = switch (proto.getDtype()) {
