@@ -1,5 +1,7 @@
 package dev.latentpipeline.api;
 
+import dev.latentpipeline.api.preview.PreviewStore;
+import dev.latentpipeline.api.preview.PreviewView;
 import dev.latentpipeline.api.problem.ApiException;
 import dev.latentpipeline.api.status.JobStatus;
 import dev.latentpipeline.api.status.StatusStore;
@@ -7,7 +9,10 @@ import dev.latentpipeline.messaging.CancellationRegistry;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.storage.ImageStore;
+import dev.latentpipeline.wire.Preview;
 import io.smallrye.mutiny.Multi;
+import java.util.function.Consumer;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -49,6 +54,8 @@ public class GenerationsResource {
     Submissions submissions;
     @Inject
     StatusStore store;
+    @Inject
+    PreviewStore previews;
     @Inject
     Views views;
     @Inject
@@ -175,13 +182,37 @@ public class GenerationsResource {
     @GET
     @Path("/{id}/events")
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    @Operation(summary = "Server-sent events: the job's status at each change (named by status), and its queue "
-            + "position while it waits, until it ends")
+    @Operation(summary = "Server-sent events: the job's status at each change (named by status), its queue "
+            + "position while it waits, and live previews (event \"preview\") while it denoises, until it ends")
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
         job(id);
-        return Multi.createFrom().<GenerationView>emitter(emitter -> StatusStream.open(id, store, views, emitter))
-                .map(view -> sse.newEventBuilder().name(view.status()).id(view.updatedAt())
-                        .mediaType(MediaType.APPLICATION_JSON_TYPE).data(GenerationView.class, view).build());
+        return Multi.createFrom().<Object>emitter(emitter -> {
+            Consumer<Preview> previewWatcher = p -> emitter.emit(PreviewView.of(p));
+            previews.watch(id, previewWatcher);
+            // The stream ends after the terminal event, once the previews published before it have been read too.
+            StatusStream.open(id, store, views, emitter,
+                    complete -> previews.caughtUp().whenComplete((ok, e) -> complete.run()),
+                    () -> previews.unwatch(id, previewWatcher));
+        }).map(item -> item instanceof PreviewView preview
+                ? sse.newEventBuilder().name("preview").mediaType(MediaType.APPLICATION_JSON_TYPE)
+                        .data(PreviewView.class, preview).build()
+                : sse.newEventBuilder().name(((GenerationView) item).status()).id(((GenerationView) item).updatedAt())
+                        .mediaType(MediaType.APPLICATION_JSON_TYPE).data(GenerationView.class, (GenerationView) item)
+                        .build());
+    }
+
+    @GET
+    @Path("/{id}/preview")
+    @Produces({"image/jpeg", MediaType.APPLICATION_JSON})
+    @Operation(summary = "The latest live preview of image ?image=n (0 by default) while the job denoises")
+    public Response preview(@PathParam("id") String id, @QueryParam("image") @DefaultValue("0") int image) {
+        job(id);
+        Preview preview = previews.latest(id, image).orElseThrow(() -> ApiException.notFound("generation " + id
+                + " has no preview of image " + image + " (yet: previews come while it denoises)"));
+        return Response.ok(preview.getImage().toByteArray(), preview.getContentType())
+                .header("Cache-Control", "no-store")
+                .header("X-Preview-Step", preview.getStep())
+                .header("X-Preview-Total-Steps", preview.getTotalSteps()).build();
     }
 
     @DELETE

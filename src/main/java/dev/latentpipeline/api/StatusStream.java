@@ -19,24 +19,38 @@ final class StatusStream {
     private final StatusStore store;
     private final Views views;
     private final MultiEmitter<? super GenerationView> emitter;
+    /** Runs the stream's completion once whatever else it carries (previews) has caught up with the job's end. */
+    private final Consumer<Runnable> beforeCompleting;
     private final Consumer<JobStatus> own = this::show;
     private final BiConsumer<JobStatus, JobStatus> line = this::lineChanged;
     private String lastShown;
 
-    private StatusStream(String id, StatusStore store, Views views, MultiEmitter<? super GenerationView> emitter) {
+    private StatusStream(String id, StatusStore store, Views views, MultiEmitter<? super GenerationView> emitter,
+            Consumer<Runnable> beforeCompleting) {
         this.id = id;
         this.store = store;
         this.views = views;
         this.emitter = emitter;
+        this.beforeCompleting = beforeCompleting;
     }
 
     static void open(String id, StatusStore store, Views views, MultiEmitter<? super GenerationView> emitter) {
-        StatusStream stream = new StatusStream(id, store, views, emitter);
+        open(id, store, views, emitter, Runnable::run, () -> { });
+    }
+
+    /**
+     * @param beforeCompleting runs the completion once the stream's other content has caught up
+     * @param onTermination also run when the stream ends (an emitter keeps one termination callback)
+     */
+    static void open(String id, StatusStore store, Views views, MultiEmitter<? super GenerationView> emitter,
+            Consumer<Runnable> beforeCompleting, Runnable onTermination) {
+        StatusStream stream = new StatusStream(id, store, views, emitter, beforeCompleting);
         store.watch(id, stream.own);
         store.onChange(stream.line);
         emitter.onTermination(() -> {
             store.unwatch(id, stream.own);
             store.removeChangeListener(stream.line);
+            onTermination.run();
         });
         synchronized (stream) {
             // Read under the stream's lock: a change applied meanwhile is shown after this, never before it.
@@ -60,7 +74,7 @@ final class StatusStream {
             emitter.emit(view);
         }
         if (job.terminal()) {
-            emitter.complete();
+            beforeCompleting.accept(emitter::complete);
         }
     }
 

@@ -278,6 +278,9 @@ public final class DenoisingEngine implements AutoCloseable {
     private void afterStep(DenoisingJob job) {
         JobControl.StepAction action;
         try {
+            if (job.control.wantsPreview(job.stepsDone(), job.totalSteps())) {
+                job.control.preview(job.stepsDone(), job.totalSteps(), job.predictedOriginal());
+            }
             action = job.control.afterStep(job.stepsDone(), job.totalSteps());
         } catch (RuntimeException e) {
             fail(job, e);

@@ -131,6 +131,11 @@ final class DenoisingJob {
         stepsDone++;
     }
 
+    /** The scheduler's predicted clean latents of its last step, a copy. */
+    FloatTensor predictedOriginal() {
+        return new FloatTensor(shape, scheduler.predictedOriginal());
+    }
+
     FloatTensor latents() {
         return new FloatTensor(shape, latents);
     }

@@ -1,5 +1,7 @@
 package dev.latentpipeline.denoise;
 
+import dev.latentpipeline.tensor.FloatTensor;
+
 /**
  * What a denoising job reports, and asks, as it runs. The messaging side implements it: it owns delivery,
  * progress events, cancellation, checkpoints and hand-overs, so this package needs none of that. Every call comes
@@ -26,6 +28,18 @@ public interface JobControl {
 
     /** After each step; {@code stepsDone} counts the steps of the whole schedule done so far. */
     StepAction afterStep(int stepsDone, int totalSteps);
+
+    /** Whether to hand this step's predicted clean latents x0 to {@link #preview} (asked right after each step). */
+    default boolean wantsPreview(int stepsDone, int totalSteps) {
+        return false;
+    }
+
+    /**
+     * The scheduler's predicted clean latents x0 [n, 4, h, w] after {@code stepsDone} steps, a copy the callee
+     * owns: what the images would be if denoising stopped here.
+     */
+    default void preview(int stepsDone, int totalSteps, FloatTensor predictedOriginal) {
+    }
 
     /** The loop finished: the final latents and this stage's record. */
     void finished(DenoisingStage.Denoised result);

@@ -76,11 +76,15 @@ public class UnetWorker {
     StageMetrics metrics;
     @Inject
     MeterRegistry registry;
+    @Inject
+    PreviewPublisher previews;
 
     private StageConsumer consumer;
     private SideCheckpoints checkpoints;
     private CheckpointPolicy policy;
     private ProgressPolicy progress;
+    /** Preview every this many steps (0: none); settable so the benchmark can compare with and without. */
+    private volatile int previewEvery;
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "unet-resend");
         t.setDaemon(true);
@@ -93,6 +97,10 @@ public class UnetWorker {
         }
         policy = CheckpointPolicy.parse(config.unet().checkpointEvery());
         progress = new ProgressPolicy(config.events().progressEvery(), config.events().progressInterval());
+        previewEvery = Math.max(0, config.previews().every());
+        if (previewEvery > 0) {
+            previews.warmUp();
+        }
         int maxBatch = stage.maxBatch();
         checkpoints = new SideCheckpoints(config.topics().checkpoints(), producer,
                 clients.reader(KafkaClients.clientId(worker.id(), "checkpoints")));
@@ -110,6 +118,11 @@ public class UnetWorker {
         Thread feeder = new Thread(this::feed, "unet-feeder");
         feeder.setDaemon(true);
         feeder.start();
+    }
+
+    /** Previews every this many steps from now on (0: none); for the benchmark. */
+    public void setPreviewEvery(int steps) {
+        previewEvery = Math.max(0, steps);
     }
 
     @PreDestroy
@@ -275,6 +288,17 @@ public class UnetWorker {
                 return StepAction.CHECKPOINT;
             }
             return StepAction.CONTINUE;
+        }
+
+        @Override
+        public boolean wantsPreview(int stepsDone, int totalSteps) {
+            int every = previewEvery;
+            return every > 0 && stepsDone < totalSteps && stepsDone % every == 0;
+        }
+
+        @Override
+        public void preview(int stepsDone, int totalSteps, FloatTensor predictedOriginal) {
+            previews.publish(inHand.trace(), request.id(), stepsDone, totalSteps, predictedOriginal);
         }
 
         private void publishProgress(int stepsDone, int totalSteps) {

@@ -90,6 +90,11 @@ public class ModelRepository {
         return model("vae_encoder", ModelLayout::vaeEncoder);
     }
 
+    /** A TAESD decoder for previews, from the given file (optional: exports rarely ship one). */
+    public OnnxModel taesdDecoder(Path file) {
+        return model("taesd_decoder", l -> file);
+    }
+
     private OnnxModel model(String name, Function<ModelLayout, Path> file) {
         return open.computeIfAbsent(name, n -> runtime().open(n, file.apply(layout())));
     }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * One ONNX model file and its session. Callers hand in float32 tensors; this edge converts each to the element
@@ -37,6 +38,9 @@ public final class OnnxModel implements AutoCloseable {
     private final Map<String, TensorInfo> inputs;
     private final Map<String, TensorInfo> outputs;
     private final AtomicLong nanosInside = new AtomicLong();
+    /** Runs share it, closing takes it alone: a session closed under a run crashes the JVM (native code). */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
     /** sd_onnx_duration_seconds{model}: Quarkus adds its registries (Prometheus) to Micrometer's global one. */
     private final Timer onnxTimer;
 
@@ -116,7 +120,11 @@ public final class OnnxModel implements AutoCloseable {
      */
     public Run run(Map<String, FloatTensor> feeds, Map<String, PreparedInput> prepared) {
         List<OnnxTensor> created = new ArrayList<>();
+        lifecycle.readLock().lock();
         try {
+            if (closed) {
+                throw new ModelException(name + " is closed (the process is stopping)");
+            }
             Map<String, OnnxTensor> onnxFeeds = new LinkedHashMap<>();
             for (Map.Entry<String, FloatTensor> feed : feeds.entrySet()) {
                 OnnxTensor tensor = toOnnx(feed.getKey(), feed.getValue());
@@ -143,6 +151,7 @@ public final class OnnxModel implements AutoCloseable {
             throw new ModelException(e.getMessage(), e);
         } finally {
             created.forEach(OnnxTensor::close);
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -249,12 +258,19 @@ public final class OnnxModel implements AutoCloseable {
         return new FloatTensor(shape, data);
     }
 
+    /** Waits for runs in progress, then closes the session; later runs fail with a ModelException. */
     @Override
     public void close() {
+        lifecycle.writeLock().lock();
         try {
-            session.close();
+            if (!closed) {
+                closed = true;
+                session.close();
+            }
         } catch (OrtException e) {
             throw new ModelException(name + ": closing the session failed", e);
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 }

@@ -28,6 +28,8 @@ public interface PipelineConfig {
 
     Events events();
 
+    Previews previews();
+
     Topics topics();
 
     Embedded embedded();
@@ -120,6 +122,28 @@ public interface PipelineConfig {
         java.time.Duration progressInterval();
     }
 
+    /** Live previews of running jobs (README, "Previews"). */
+    interface Previews {
+        /**
+         * A preview of each image every this many steps (0: none). 4: a 20-step job shows 5 previews; the
+         * latent-to-RGB preview costs a fraction of a millisecond, a TAESD decode about as much as one step of a
+         * small UNet, on a thread beside the denoising loop.
+         */
+        @WithDefault("4")
+        int every();
+
+        /** The longest side of a preview image, in pixels. */
+        @WithName("max-size")
+        @WithDefault("256")
+        int maxSize();
+
+        /**
+         * A TAESD decoder (ONNX, taking the UNet's latents) for previews closer to the final image; default: the
+         * export's taesd_decoder/model.onnx when it has one, else the latent-to-RGB approximation.
+         */
+        Optional<String> taesd();
+    }
+
     /**
      * Topic names (also set per channel in application.properties: mp.messaging.*.topic must agree) and whether
      * the app creates missing ones. A stage's partition count caps how many of its workers share the load.
@@ -159,6 +183,10 @@ public interface PipelineConfig {
          */
         @WithDefault("sd.checkpoints")
         String checkpoints();
+
+        /** Previews of running jobs, compacted (the latest per image), kept an hour. */
+        @WithDefault("sd.previews")
+        String previews();
 
         /** Cancel commands, compacted, keyed by request id; every stage worker reads it from the beginning. */
         @WithDefault("sd.control")

@@ -49,6 +49,10 @@ public class Topics {
         return Map.of("retention.ms", Long.toString(topics.retentionMs()));
     }
 
+    /** sd.previews: only the latest preview per image matters, and only while its job runs. */
+    public static final Map<String, String> PREVIEW_CONFIGS = Map.of("cleanup.policy", "compact,delete",
+            "retention.ms", "3600000", "segment.ms", "600000", "min.cleanable.dirty.ratio", "0.1");
+
     /**
      * sd.checkpoints: compacted (the latest state per job), tensor-sized records, segments rolled every 10 minutes
      * so compaction keeps up; end markers and tombstones expire with the tensor retention.
@@ -78,6 +82,8 @@ public class Topics {
         // often so a worker taking over a partition reads little more than the live checkpoints.
         wanted.add(new NewTopic(config.topics().checkpoints(), Optional.of(config.topics().partitions()),
                 Optional.empty()).configs(checkpointConfigs(config.topics())));
+        wanted.add(new NewTopic(config.topics().previews(), Optional.of(config.topics().partitions()),
+                Optional.empty()).configs(PREVIEW_CONFIGS));
         // Keyed state (one record per request id is all that matters): compaction keeps these small.
         for (String name : List.of(config.topics().control(), config.topics().webhookDeliveries())) {
             wanted.add(new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty())

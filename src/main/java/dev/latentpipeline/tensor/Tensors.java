@@ -42,6 +42,16 @@ public final class Tensors {
         return new FloatTensor(shape, Arrays.copyOfRange(tensor.data(), from * item, to * item));
     }
 
+    /** A new tensor with every element x replaced by {@code scale * x + offset}. */
+    public static FloatTensor affine(FloatTensor tensor, float scale, float offset) {
+        float[] source = tensor.data();
+        float[] data = new float[source.length];
+        for (int i = 0; i < source.length; i++) {
+            data[i] = source[i] * scale + offset;
+        }
+        return new FloatTensor(tensor.shape(), data);
+    }
+
     /** A new tensor with every element multiplied by factor. */
     public static FloatTensor scale(FloatTensor tensor, float factor) {
         float[] source = tensor.data();

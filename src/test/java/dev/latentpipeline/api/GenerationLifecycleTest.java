@@ -113,6 +113,60 @@ class GenerationLifecycleTest {
         assertNotNull(last.getString("images[0].url"));
     }
 
+    /**
+     * Previews over SSE: a 20-step job shows one every 4 steps (sd.previews.every), each decoded from the step's
+     * predicted clean latents x0. The built-in model predicts its target exactly, so x0, and every preview, is
+     * already the final image's colour. The job waits behind a long one (one UNet job at a time in this profile),
+     * so its stream is open before it starts; the stream ends once the previews published before the job's end have
+     * been read.
+     */
+    @Test
+    void previewsArriveOverServerSentEventsWhileTheJobDenoises() throws Exception {
+        String blocker = Api.submit("{\"prompt\":\"grey\",\"width\":1024,\"height\":1024,\"steps\":150,"
+                + "\"scheduler\":\"euler\"}");
+        String id = Api.submit("{\"prompt\":\"red\",\"width\":128,\"height\":96,\"steps\":20,\"num_images\":2,"
+                + "\"guidance_scale\":7.5,\"scheduler\":\"euler\",\"seed\":4}");
+        HttpRequest request = HttpRequest.newBuilder(base.toURI().resolve("v1/generations/" + id + "/events"))
+                .header("Authorization", "Bearer " + GatewayTestProfile.KEY).timeout(TIMEOUT).build();
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        List<JsonPath> previews = new ArrayList<>();
+        String event = null;
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(),
+                StandardCharsets.UTF_8))) {
+            for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                if (line.startsWith("event:")) {
+                    event = line.substring(6).trim();
+                } else if (line.startsWith("data:") && "preview".equals(event)) {
+                    previews.add(new JsonPath(line.substring(5).trim()));
+                }
+            }
+        }
+        List<JsonPath> first = previews.stream().filter(p -> p.getInt("image_index") == 0).toList();
+        assertEquals(List.of(4, 8, 12, 16), first.stream().map(p -> p.getInt("step")).toList(),
+                "one preview of image 0 every 4 steps, before the last");
+        assertEquals(8, previews.size(), "2 images, 4 previews each");
+        for (JsonPath preview : previews) {
+            assertEquals(id, preview.getString("id"));
+            assertEquals(20, preview.getInt("total_steps"));
+            assertEquals("taesd", preview.getString("decoder"), "the built-in model ships a preview decoder");
+            String dataUrl = preview.getString("data_url");
+            assertTrue(dataUrl.startsWith("data:image/jpeg;base64,"), dataUrl.substring(0, 40));
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(java.util.Base64.getDecoder()
+                    .decode(dataUrl.substring(dataUrl.indexOf(',') + 1))));
+            assertTrue(Math.max(image.getWidth(), image.getHeight()) <= 256);
+            // Red at guidance 7.5 against an empty negative prompt: (1, 0, 0) (README, "The built-in model").
+            int rgb = image.getRGB(image.getWidth() / 2, image.getHeight() / 2);
+            assertTrue(((rgb >> 16) & 0xFF) > 240 && ((rgb >> 8) & 0xFF) < 15 && (rgb & 0xFF) < 15,
+                    "step " + preview.getInt("step") + " preview is " + Integer.toHexString(rgb));
+        }
+        // The latest preview is also served on its own, as long as the gateway remembers the job.
+        byte[] latest = authed().get("/v1/generations/" + id + "/preview").then().statusCode(200)
+                .contentType("image/jpeg").header("X-Preview-Step", "16").extract().asByteArray();
+        assertTrue(latest.length > 100);
+        authed().get("/v1/generations/" + id + "/preview?image=2").then().statusCode(404);
+        Api.awaitTerminal(blocker, TIMEOUT);
+    }
+
     @Test
     void idempotencyKeyReturnsTheFirstSubmissionsId() {
         String key = "retry-" + Api.newId();

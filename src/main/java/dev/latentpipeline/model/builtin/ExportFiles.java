@@ -64,6 +64,16 @@ final class ExportFiles {
         json(dir.resolve("tokenizer_config.json"), config);
     }
 
+    /** The preview decoder's config.json, as diffusers writes AutoencoderTiny's: pixels in [-1, 1]. */
+    static java.util.Map<String, Object> previewDecoderConfig() {
+        java.util.Map<String, Object> config = new java.util.LinkedHashMap<>();
+        config.put("_class_name", "AutoencoderTiny");
+        config.put("_diffusers_version", DIFFUSERS_VERSION);
+        config.put("latent_channels", 4);
+        config.put("scaling_factor", 1.0);
+        return config;
+    }
+
     static void json(Path file, Object value) throws IOException {
         text(file, JSON.writeValueAsString(value) + "\n");
     }

@@ -34,6 +34,26 @@ final class VaeGraphs {
         return g.toModel("Built-in tiny VAE decoder: 1x1 conv with D, then nearest upsampling x8.");
     }
 
+    /**
+     * A TAESD-like preview decoder: the UNet's (scaled) latents in, the decoder's pixels out, as diffusers'
+     * AutoencoderTiny does (its scaling factor is 1: the latents are divided by the VAE's factor inside).
+     */
+    static ModelProto previewDecoder(float[][] decode, float vaeScalingFactor) {
+        OnnxGraph g = new OnnxGraph("builtin_taesd_decoder");
+        g.input("latent_sample", DataType.FLOAT, "batch", 4, "latent_height", "latent_width");
+        String unscaled = g.op("Mul", "latent_sample", g.scalar("unscale", 1f / vaeScalingFactor));
+        String pixels = g.op("Conv", unscaled, g.floats("decode", new long[] {3, 4, 1, 1}, flatten(decode)));
+        AttributeProto[] nearest = {
+            stringAttr("mode", "nearest"),
+            stringAttr("coordinate_transformation_mode", "asymmetric"),
+            stringAttr("nearest_mode", "floor"),
+        };
+        String image = g.op("Resize", nearest, pixels, "",
+                g.floats("upscale", new long[] {4}, 1f, 1f, FACTOR, FACTOR));
+        g.output(image, "sample", DataType.FLOAT, "batch", 3, "height", "width");
+        return g.toModel("Built-in preview decoder (TAESD's place): latents / scaling factor, then the VAE decoder.");
+    }
+
     static ModelProto encoder(float[][] encode) {
         OnnxGraph g = new OnnxGraph("builtin_vae_encoder");
         g.input("sample", DataType.FLOAT, "batch", 3, "height", "width");
