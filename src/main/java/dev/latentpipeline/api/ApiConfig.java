@@ -14,6 +14,13 @@ public interface ApiConfig {
     /** Bearer API keys (SD_API_KEYS, comma-separated); none: the API is open, and the start-up log says so. */
     Optional<List<String>> keys();
 
+    /**
+     * API keys that may submit {@code "priority": "high"} (normal and low are open to every caller); {@code *}: any
+     * caller, the open API included. None: nobody over HTTP (Kafka producers on sd.requests.high are trusted).
+     */
+    @WithName("high-priority-keys")
+    Optional<List<String>> highPriorityKeys();
+
     /** Jobs not yet finished above which a submission gets 429 with Retry-After instead of queueing. */
     @WithName("max-in-flight")
     @WithDefault("64")

@@ -75,6 +75,19 @@ public class ApiKeyFilter {
         return Optional.empty();
     }
 
+    /** Whether the caller may submit high-priority work (sd.api.high-priority-keys). */
+    public boolean mayUseHighPriority(String authorization) {
+        List<String> allowed = api.highPriorityKeys().orElse(List.of());
+        if (allowed.contains("*")) {
+            return true;
+        }
+        if (authorization == null || authorization.length() < 7) {
+            return false;
+        }
+        byte[] given = authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return allowed.stream().anyMatch(k -> MessageDigest.isEqual(k.getBytes(StandardCharsets.UTF_8), given));
+    }
+
     /** Who is calling, for scoping Idempotency-Key: the key's index, or "open". */
     public String caller(String authorization) {
         if (keys.isEmpty() || authorization == null || authorization.length() < 7) {

@@ -79,7 +79,7 @@ public class GenerationsResource {
             throw ApiException.field(415, "unsupported_media_type", "Content-Type", "must be application/json");
         }
         Submissions.Submitted submitted = submissions.submit(body == null ? new byte[0] : body, idempotencyKey,
-                auth.caller(authorization));
+                auth.caller(authorization), auth.mayUseHighPriority(authorization));
         String self = Views.BASE + "/" + submitted.id();
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("id", submitted.id());

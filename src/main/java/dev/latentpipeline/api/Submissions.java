@@ -13,6 +13,7 @@ import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.PipelineException;
 import dev.latentpipeline.pipeline.RequestLimits;
 import dev.latentpipeline.pipeline.RequestParser;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
 import jakarta.annotation.PostConstruct;
@@ -70,7 +71,8 @@ public class Submissions {
     public record Submitted(String id, boolean replayed) {
     }
 
-    public Submitted submit(byte[] body, String idempotencyKey, String caller) {
+    /** @param mayUseHighPriority whether the caller may submit high-priority work (sd.api.high-priority-keys) */
+    public Submitted submit(byte[] body, String idempotencyKey, String caller, boolean mayUseHighPriority) {
         if (!store.ready()) {
             throw new ApiException(503, "starting", "the gateway is still reading the job log", List.of(),
                     api.retryAfter());
@@ -98,6 +100,10 @@ public class Submissions {
             throw new ApiException(400, code.wireName(), rejected.error().getMessage(), fields, null);
         }
         GenerationRequest request = ((RequestParser.Accepted) outcome).request();
+        if (request.priority() == RequestPriority.HIGH && !mayUseHighPriority) {
+            throw ApiException.field(403, "priority_not_allowed", "priority",
+                    "this caller may not submit high-priority work (sd.api.high-priority-keys)");
+        }
         if (request.callbackUrl() != null) {
             if (webhooks.secret().isEmpty()) {
                 throw ApiException.field(400, "invalid_request", "callback_url",
@@ -129,7 +135,8 @@ public class Submissions {
                 admission.release(request.id()); // counted by the store now, or never queued
             }
             try {
-                publisher.send(config.topics().requests(), request.id(), RequestParser.toJson(request));
+                publisher.send(request.priority().topic(config.topics().requests()), request.id(),
+                        RequestParser.toJson(request));
             } catch (RuntimeException e) {
                 // Queued but never handed on: end it, or it would wait (and hold a place) for ever.
                 failHandOff(request.id(), e);

@@ -22,6 +22,7 @@ public final class Delivery {
     private final Headers headers;
     private final long timestampMs;
     private volatile long takenAtUs;
+    private final long sentAtUs;
     final CompletableFuture<Void> committed = new CompletableFuture<>();
     private boolean ended;
 
@@ -35,6 +36,7 @@ public final class Delivery {
         this.value = value;
         this.headers = headers;
         this.timestampMs = timestampMs;
+        this.sentAtUs = sentAtUs(headers, timestampMs);
     }
 
     void taken() {
@@ -81,16 +83,24 @@ public final class Delivery {
      * wait behind other messages. From the sender's header where it has one (record timestamps have milliseconds).
      */
     public long queuedUs() {
+        return Math.max(0, takenAtUs - sentAtUs);
+    }
+
+    /** When the upstream stage sent the message, epoch microseconds. */
+    long sentAtUs() {
+        return sentAtUs;
+    }
+
+    private static long sentAtUs(Headers headers, long timestampMs) {
         Header sent = headers == null ? null : headers.lastHeader(SENT_AT_US);
-        long sentUs = timestampMs * 1_000;
         if (sent != null) {
             try {
-                sentUs = Long.parseLong(new String(sent.value(), java.nio.charset.StandardCharsets.US_ASCII));
+                return Long.parseLong(new String(sent.value(), java.nio.charset.StandardCharsets.US_ASCII));
             } catch (NumberFormatException e) {
                 // a header someone else wrote: fall back to the record timestamp
             }
         }
-        return Math.max(0, takenAtUs - sentUs);
+        return timestampMs * 1_000;
     }
 
     /** Whether the work should stop at its next safe point and hand on: the partition moves or the worker stops. */

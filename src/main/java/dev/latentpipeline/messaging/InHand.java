@@ -26,10 +26,10 @@ final class InHand {
         this.metricsJob = metricsJob;
     }
 
-    static InHand start(Delivery delivery, String topic, String stage, String worker, MessagingTracing tracing,
+    static InHand start(Delivery delivery, String stage, String worker, MessagingTracing tracing,
             StageMetrics metrics) {
         Context recordContext = tracing.extract(delivery.headers());
-        Span receive = tracing.receive(topic, recordContext, delivery.key());
+        Span receive = tracing.receive(delivery.partition().topic(), recordContext, delivery.key());
         Context received = recordContext.with(receive);
         Span span = tracing.stage(stage, worker, delivery.key(), received);
         return new InHand(delivery, receive, span, received.with(span), metrics.start(stage));

@@ -21,42 +21,57 @@ import org.jboss.logging.Logger;
 
 /**
  * The UNet stage's crash safety, on the side of the data flow: running jobs' checkpoints and ended jobs' markers
- * on the compacted topic sd.checkpoints, keyed by request id, in the partition with the same number as the job's
- * sd.embeddings partition. Only the owner of sd.embeddings partition p writes to sd.checkpoints partition p, and a
- * worker that is given partition p reads that partition of sd.checkpoints to its end before it runs any job from
- * p: a redelivered job resumes at its last checkpoint, and a redelivered copy of an ended job is dropped. A job's
- * loop thus stays on its worker: nothing goes back through sd.embeddings.
+ * on the compacted topic sd.checkpoints, keyed by request id. Each partition of the UNet's input topics (one per
+ * priority) has a partition of its own there: input topic i (high, normal, low) partition p writes to checkpoint
+ * partition i * P + p, P the input topics' partition count. Only the owner of an input partition writes to its
+ * checkpoint partition, and a worker given an input partition reads its checkpoint partition to the end before it
+ * runs any job from it: a redelivered job resumes at its last checkpoint, and a redelivered copy of an ended job is
+ * dropped. A job's loop thus stays on its worker: nothing goes back through sd.embeddings.
  */
 final class SideCheckpoints implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(SideCheckpoints.class);
     static final Duration READ_TIMEOUT = Duration.ofSeconds(60);
 
     private final String topic;
+    /** The UNet's input topics, highest priority first, and their partition count. */
+    private final List<String> inputs;
+    private int partitionsPerInput;
     private final StageProducer producer;
     private final KafkaConsumer<String, byte[]> reader;
-    /** sd.embeddings partition number to the latest state of each job seen in it; polling thread writes, all read. */
+    /** Checkpoint partition to the latest state of each job seen in it; the polling thread writes, all read. */
     private final Map<Integer, Map<String, UnetJobState>> states = new ConcurrentHashMap<>();
 
-    SideCheckpoints(String topic, StageProducer producer, Map<String, Object> readerConfig) {
+    SideCheckpoints(String topic, List<String> inputs, StageProducer producer, Map<String, Object> readerConfig) {
         this.topic = topic;
+        this.inputs = inputs;
         this.producer = producer;
         this.reader = new KafkaConsumer<>(readerConfig, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** Fails clearly when sd.checkpoints cannot hold a partition for each of {@code embeddingsTopic}'s. */
-    void checkPartitions(String embeddingsTopic) {
-        List<PartitionInfo> mine = reader.partitionsFor(topic, READ_TIMEOUT);
-        List<PartitionInfo> theirs = reader.partitionsFor(embeddingsTopic, READ_TIMEOUT);
-        if (mine == null || theirs == null || mine.size() < theirs.size()) {
-            throw new IllegalStateException(topic + " has " + (mine == null ? 0 : mine.size())
-                    + " partitions but " + embeddingsTopic + " has " + (theirs == null ? 0 : theirs.size())
-                    + ": it needs at least as many (each job's checkpoints go to the partition of its job)");
+    /** Fails clearly when sd.checkpoints cannot hold a partition for each input partition. */
+    void checkPartitions() {
+        int most = 0;
+        for (String input : inputs) {
+            List<PartitionInfo> theirs = reader.partitionsFor(input, READ_TIMEOUT);
+            most = Math.max(most, theirs == null ? 0 : theirs.size());
         }
+        partitionsPerInput = most;
+        List<PartitionInfo> mine = reader.partitionsFor(topic, READ_TIMEOUT);
+        int needed = most * inputs.size();
+        if (mine == null || mine.size() < needed) {
+            throw new IllegalStateException(topic + " has " + (mine == null ? 0 : mine.size()) + " partitions but "
+                    + inputs + " need " + needed + " (one per partition of each, for its jobs' checkpoints)");
+        }
+    }
+
+    /** The checkpoint partition of an input partition. */
+    int slot(TopicPartition input) {
+        return Math.max(0, inputs.indexOf(input.topic())) * partitionsPerInput + input.partition();
     }
 
     /** Reads the states of the jobs of these sd.embeddings partitions; on the polling thread, before their jobs. */
     void load(Collection<TopicPartition> embeddings) {
-        List<TopicPartition> parts = embeddings.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        List<TopicPartition> parts = embeddings.stream().map(p -> new TopicPartition(topic, slot(p))).toList();
         long started = System.nanoTime();
         reader.assign(parts);
         reader.seekToBeginning(parts);
@@ -97,12 +112,12 @@ final class SideCheckpoints implements AutoCloseable {
     }
 
     void forget(Collection<TopicPartition> embeddings) {
-        embeddings.forEach(p -> states.remove(p.partition()));
+        embeddings.forEach(p -> states.remove(slot(p)));
     }
 
     /** The latest state known for the job, or null. */
     UnetJobState state(TopicPartition embeddings, String requestId) {
-        Map<String, UnetJobState> partition = states.get(embeddings.partition());
+        Map<String, UnetJobState> partition = states.get(slot(embeddings));
         return partition == null || requestId == null ? null : partition.get(requestId);
     }
 
@@ -119,11 +134,12 @@ final class SideCheckpoints implements AutoCloseable {
     }
 
     private CompletableFuture<?> put(Context trace, TopicPartition embeddings, String requestId, UnetJobState state) {
-        Map<String, UnetJobState> partition = states.get(embeddings.partition());
+        int slot = slot(embeddings);
+        Map<String, UnetJobState> partition = states.get(slot);
         if (partition != null) {
             partition.put(requestId, state);
         }
-        return producer.send(trace, topic, embeddings.partition(), requestId, state.toByteArray());
+        return producer.send(trace, topic, slot, requestId, state.toByteArray());
     }
 
     @Override

@@ -34,6 +34,9 @@ import org.jboss.logging.Logger;
  * ({@link PartitionLedger}), committed right after each message ends and retried until the broker takes it;</li>
  * <li>back-pressure: it pauses fetching while {@code prefetch} messages wait untaken, so a busy worker holds no more
  * than that beyond what it runs;</li>
+ * <li>priorities: a stage reads one topic per priority (high, normal, low); {@link #take} gives the highest priority
+ * waiting, except that a message which has waited longer than {@code maxWait} since it was sent goes before
+ * higher-priority ones (oldest first), so low priority is never starved;</li>
  * <li>partitions moving away (a worker joining) or the worker stopping: work in hand on them is told to
  * {@link Delivery#mustYield yield}, the consumer waits for it (at most {@code grace}), commits, and only then lets
  * the partition go, so its next owner redoes nothing.</li>
@@ -63,8 +66,19 @@ public final class StageConsumer implements AutoCloseable {
         }
     }
 
-    /** What identifies and bounds one stage's consumer. */
-    public record Settings(String stage, String topic, Map<String, Object> kafka, int prefetch, Duration grace) {
+    /**
+     * What identifies and bounds one stage's consumer.
+     *
+     * @param topics the stage's input topics, highest priority first (one topic: no priorities)
+     * @param prefetch messages fetched ahead per priority
+     * @param maxWait after this long since it was sent, a message is taken before higher-priority ones
+     */
+    public record Settings(String stage, List<String> topics, Map<String, Object> kafka, int prefetch, Duration grace,
+            Duration maxWait) {
+
+        public Settings(String stage, String topic, Map<String, Object> kafka, int prefetch, Duration grace) {
+            this(stage, List.of(topic), kafka, prefetch, grace, Duration.ofDays(365));
+        }
     }
 
     /** One owned partition during one turn of ownership. */
@@ -88,11 +102,13 @@ public final class StageConsumer implements AutoCloseable {
 
     // Guarded by this.
     private final Map<TopicPartition, Owned> owned = new HashMap<>();
-    private final ArrayDeque<Delivery> waiting = new ArrayDeque<>();
+    /** Fetched, not yet taken, one queue per priority (the index of the topic in the settings). */
+    private final List<ArrayDeque<Delivery>> waiting = new ArrayList<>();
+    /** Which priorities' partitions are paused (their queue is full). */
+    private final boolean[] pausedPriority;
     private long turns;
     private boolean commitWanted;
     private boolean stopping;
-    private boolean paused;
     private volatile boolean closed;
     /** True while the polling thread is inside poll(): only then may a worker wake it (see {@link #wakePoll}). */
     private volatile boolean polling;
@@ -105,6 +121,10 @@ public final class StageConsumer implements AutoCloseable {
         this.listener = listener;
         Map<String, Object> props = new HashMap<>(settings.kafka());
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+        for (int i = 0; i < settings.topics().size(); i++) {
+            waiting.add(new ArrayDeque<>());
+        }
+        this.pausedPriority = new boolean[settings.topics().size()];
         onCreated.accept(consumer);
         this.thread = new Thread(this::run, settings.stage() + "-consumer");
         this.thread.setDaemon(true);
@@ -127,7 +147,7 @@ public final class StageConsumer implements AutoCloseable {
         long deadline = System.nanoTime() + timeout.toNanos();
         Delivery next;
         synchronized (this) {
-            while ((next = waiting.poll()) == null) {
+            while ((next = next()) == null) {
                 long nanos = deadline - System.nanoTime();
                 if (stopping || closed || nanos <= 0) {
                     return null;
@@ -136,11 +156,42 @@ public final class StageConsumer implements AutoCloseable {
             }
             owned.get(next.partition()).taken++;
             next.taken();
-            if (paused && waiting.size() < settings.prefetch()) {
+            int priority = priorityOf(next);
+            if (pausedPriority[priority] && waiting.get(priority).size() < settings.prefetch()) {
                 wakePoll();
             }
         }
         return next;
+    }
+
+    /**
+     * The message to take now: the oldest overdue one (waited longer than maxWait since sent) of a priority below
+     * the highest waiting, else the first of the highest priority waiting. Holding this monitor.
+     */
+    private Delivery next() {
+        int highest = -1;
+        for (int i = 0; i < waiting.size() && highest < 0; i++) {
+            highest = waiting.get(i).isEmpty() ? -1 : i;
+        }
+        if (highest < 0) {
+            return null;
+        }
+        long dueBefore = Delivery.epochMicros() - settings.maxWait().toNanos() / 1_000;
+        int chosen = highest;
+        long oldest = Long.MAX_VALUE;
+        for (int i = highest + 1; i < waiting.size(); i++) {
+            Delivery head = waiting.get(i).peek();
+            if (head != null && head.sentAtUs() < dueBefore && head.sentAtUs() < oldest) {
+                oldest = head.sentAtUs();
+                chosen = i;
+            }
+        }
+        return waiting.get(chosen).poll();
+    }
+
+    private int priorityOf(Delivery delivery) {
+        int index = settings.topics().indexOf(delivery.partition().topic());
+        return Math.max(0, index);
     }
 
     /** Whether this consumer's polling thread is alive (null) or what stopped it. */
@@ -155,6 +206,11 @@ public final class StageConsumer implements AutoCloseable {
 
     public boolean running() {
         return thread.isAlive() && failure == null;
+    }
+
+    /** Messages fetched and waiting to be taken, all priorities together. */
+    public synchronized int waitingCount() {
+        return waiting.stream().mapToInt(ArrayDeque::size).sum();
     }
 
     public synchronized Set<TopicPartition> assignment() {
@@ -206,7 +262,7 @@ public final class StageConsumer implements AutoCloseable {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(settings.topic()), new Rebalance());
+            consumer.subscribe(settings.topics(), new Rebalance());
             while (true) {
                 synchronized (this) {
                     if (stopping) {
@@ -275,23 +331,33 @@ public final class StageConsumer implements AutoCloseable {
                         continue;
                     }
                     o.ledger.fetched(r.offset());
-                    waiting.add(new Delivery(this, p, r.offset(), o.turn, r.key(), r.value(), r.headers(),
-                            r.timestamp()));
+                    Delivery delivery = new Delivery(this, p, r.offset(), o.turn, r.key(), r.value(), r.headers(),
+                            r.timestamp());
+                    waiting.get(priorityOf(delivery)).add(delivery);
                 }
             }
             notifyAll();
         }
     }
 
-    /** Stops fetching while the worker has {@code prefetch} messages waiting; resumes once it takes them. */
+    /**
+     * Stops fetching a priority's partitions while {@code prefetch} of its messages wait; resumes once they are
+     * taken. Each priority keeps its own queue filled, so the oldest waiting message of each is always known.
+     */
     private void adjustPause() {
-        boolean full = waiting.size() >= settings.prefetch();
-        if (full && !paused) {
-            consumer.pause(consumer.assignment());
-            paused = true;
-        } else if (!full && paused) {
-            consumer.resume(consumer.paused());
-            paused = false;
+        for (int i = 0; i < waiting.size(); i++) {
+            boolean full = waiting.get(i).size() >= settings.prefetch();
+            if (full != pausedPriority[i]) {
+                String topic = settings.topics().get(i);
+                List<TopicPartition> partitions = consumer.assignment().stream().filter(p -> p.topic().equals(topic))
+                        .toList();
+                if (full) {
+                    consumer.pause(partitions);
+                } else {
+                    consumer.resume(partitions);
+                }
+                pausedPriority[i] = full;
+            }
         }
     }
 
@@ -415,7 +481,7 @@ public final class StageConsumer implements AutoCloseable {
                     o.revoking = true;
                 }
             }
-            waiting.removeIf(d -> partitions.contains(d.partition()));
+            waiting.forEach(queue -> queue.removeIf(d -> partitions.contains(d.partition())));
             notifyAll();
         }
         listener.revoking(partitions);
@@ -458,8 +524,10 @@ public final class StageConsumer implements AutoCloseable {
                 for (TopicPartition p : partitions) {
                     owned.put(p, new Owned(++turns));
                 }
-                if (paused) {
-                    consumer.pause(partitions);
+                List<TopicPartition> full = partitions.stream()
+                        .filter(p -> pausedPriority[Math.max(0, settings.topics().indexOf(p.topic()))]).toList();
+                if (!full.isEmpty()) {
+                    consumer.pause(full);
                 }
             }
             listener.assigned(partitions);
@@ -508,7 +576,7 @@ public final class StageConsumer implements AutoCloseable {
                         o.awaitingCommit.values().forEach(d -> d.committed.complete(null));
                     }
                 }
-                waiting.removeIf(d -> partitions.contains(d.partition()));
+                waiting.forEach(queue -> queue.removeIf(d -> partitions.contains(d.partition())));
                 StageConsumer.this.notifyAll();
             }
         }

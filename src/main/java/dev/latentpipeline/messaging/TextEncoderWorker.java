@@ -4,6 +4,7 @@ import dev.latentpipeline.observability.StageMetrics;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.RequestLimits;
 import dev.latentpipeline.pipeline.RequestParser;
 import dev.latentpipeline.pipeline.Role;
@@ -67,10 +68,13 @@ public class TextEncoderWorker {
         }
         parser = new RequestParser(RequestLimits.from(config.limits()));
         stage.warmUp();
-        producer.warmUp(java.util.List.of(config.topics().embeddings(), config.topics().events()));
-        consumer = StageConsumer.start(new StageConsumer.Settings(Stages.TEXT_ENCODER, config.topics().requests(),
-                clients.stageConsumer(Stages.TEXT_ENCODER, GROUP, worker.id(), 8), 8,
-                config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {
+        java.util.List<String> outputs = new java.util.ArrayList<>(RequestPriority.topics(config.topics().embeddings()));
+        outputs.add(config.topics().events());
+        producer.warmUp(outputs);
+        consumer = StageConsumer.start(new StageConsumer.Settings(Stages.TEXT_ENCODER,
+                RequestPriority.topics(config.topics().requests()), clients.stageConsumer(Stages.TEXT_ENCODER, GROUP,
+                        worker.id(), 8), 8, config.unet().shutdownGrace(), config.priority().maxWait()),
+                new StageConsumer.PartitionListener() {
                 }, c -> new KafkaClientMetrics(c).bindTo(registry));
         consumers.register(consumer);
         SerialWorker.start(consumer, this::handle, "text-encoder-worker");
@@ -78,8 +82,7 @@ public class TextEncoderWorker {
 
     /** Handles one request; the returned future completes once everything it sent is on the broker. */
     CompletableFuture<Void> handle(Delivery delivery) {
-        InHand inHand = InHand.start(delivery, config.topics().requests(), Stages.TEXT_ENCODER, worker.id(), tracing,
-                metrics);
+        InHand inHand = InHand.start(delivery, Stages.TEXT_ENCODER, worker.id(), tracing, metrics);
         CompletableFuture<Void> sent;
         try {
             sent = encode(inHand);
@@ -116,8 +119,9 @@ public class TextEncoderWorker {
                     "text encoding", e);
             return CompletableFuture.allOf(accepted, encoding, failed);
         }
-        CompletableFuture<?> output = producer.send(inHand.trace(), config.topics().embeddings(), null, request.id(),
-                message.toByteArray());
+        // The request's priority decides the topics it goes through from here on.
+        CompletableFuture<?> output = producer.send(inHand.trace(),
+                request.priority().topic(config.topics().embeddings()), null, request.id(), message.toByteArray());
         return CompletableFuture.allOf(accepted, encoding, output);
     }
 }

@@ -7,6 +7,7 @@ import dev.latentpipeline.observability.StageMetrics;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.RequestParser;
 import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.StageMessages;
@@ -102,13 +103,16 @@ public class UnetWorker {
             previews.warmUp();
         }
         int maxBatch = stage.maxBatch();
-        checkpoints = new SideCheckpoints(config.topics().checkpoints(), producer,
+        List<String> inputs = RequestPriority.topics(config.topics().embeddings());
+        checkpoints = new SideCheckpoints(config.topics().checkpoints(), inputs, producer,
                 clients.reader(KafkaClients.clientId(worker.id(), "checkpoints")));
-        checkpoints.checkPartitions(config.topics().embeddings());
-        producer.warmUp(java.util.List.of(config.topics().latents(), config.topics().events(), config.topics().checkpoints()));
-        consumer = StageConsumer.start(new StageConsumer.Settings(Stages.UNET, config.topics().embeddings(),
+        checkpoints.checkPartitions();
+        List<String> outputs = new java.util.ArrayList<>(RequestPriority.topics(config.topics().latents()));
+        outputs.addAll(List.of(config.topics().events(), config.topics().checkpoints(), config.topics().previews()));
+        producer.warmUp(outputs);
+        consumer = StageConsumer.start(new StageConsumer.Settings(Stages.UNET, inputs,
                 clients.stageConsumer(Stages.UNET, GROUP, worker.id(), maxBatch), maxBatch,
-                config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {
+                config.unet().shutdownGrace(), config.priority().maxWait()), new StageConsumer.PartitionListener() {
                     @Override
                     public void assigned(Collection<TopicPartition> partitions) {
                         checkpoints.load(partitions);
@@ -156,8 +160,7 @@ public class UnetWorker {
 
     /** Starts a job from a message; its room in the engine is reserved. */
     private void begin(Delivery delivery) {
-        InHand inHand = InHand.start(delivery, config.topics().embeddings(), Stages.UNET, worker.id(), tracing,
-                metrics);
+        InHand inHand = InHand.start(delivery, Stages.UNET, worker.id(), tracing, metrics);
         String requestId = delivery.key();
         try {
             StageMessage message = StageMessages.parse(delivery.value());
@@ -322,7 +325,8 @@ public class UnetWorker {
                     .addStages(records.get(records.size() - 1).toBuilder().setEncodeUs(encodeUs));
             byte[] bytes = out.build().toByteArray();
             finish(inHand, request.id(), "finished",
-                    () -> producer.send(inHand.trace(), config.topics().latents(), null, request.id(), bytes), null);
+                    () -> producer.send(inHand.trace(), request.priority().topic(config.topics().latents()), null,
+                            request.id(), bytes), null);
         }
 
         @Override

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.latentpipeline.observability.StageMetrics;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.Stages;
@@ -82,16 +83,16 @@ public class VaeWorker {
         stage.warmUp();
         store.ensureBucket();
         events.warmUp();
-        StageConsumer consumer = StageConsumer.start(new StageConsumer.Settings(Stages.VAE, config.topics().latents(),
-                clients.stageConsumer(Stages.VAE, GROUP, worker.id(), 2), 2,
-                config.unet().shutdownGrace()), new StageConsumer.PartitionListener() {
+        StageConsumer consumer = StageConsumer.start(new StageConsumer.Settings(Stages.VAE,
+                RequestPriority.topics(config.topics().latents()), clients.stageConsumer(Stages.VAE, GROUP, worker.id(), 2), 2,
+                config.unet().shutdownGrace(), config.priority().maxWait()), new StageConsumer.PartitionListener() {
                 }, c -> new KafkaClientMetrics(c).bindTo(registry));
         consumers.register(consumer);
         SerialWorker.start(consumer, this::handle, "vae-worker");
     }
 
     CompletableFuture<Void> handle(Delivery delivery) {
-        InHand inHand = InHand.start(delivery, config.topics().latents(), Stages.VAE, worker.id(), tracing, metrics);
+        InHand inHand = InHand.start(delivery, Stages.VAE, worker.id(), tracing, metrics);
         CompletableFuture<Void> sent;
         try {
             sent = decode(inHand);

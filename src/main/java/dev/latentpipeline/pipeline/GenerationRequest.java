@@ -23,7 +23,8 @@ public record GenerationRequest(
         @JsonProperty("callback_url") String callbackUrl,
         @JsonProperty("latents") String latents,
         @JsonProperty("init_image") String initImage,
-        @JsonProperty("strength") Double strength) {
+        @JsonProperty("strength") Double strength,
+        @JsonProperty("priority") RequestPriority priority) {
 
     private static final long SEED_RANGE = 1L << 32;
     /** diffusers' StableDiffusionImg2ImgPipeline default. */
@@ -33,6 +34,17 @@ public record GenerationRequest(
         if (initImage != null && strength == null) {
             strength = DEFAULT_STRENGTH;
         }
+        if (priority == null) {
+            priority = RequestPriority.NORMAL;
+        }
+    }
+
+    /** A request at normal priority. */
+    public GenerationRequest(String id, String prompt, String negativePrompt, int width, int height, int steps,
+            double guidanceScale, String scheduler, long seed, int numImages, String callbackUrl, String latents,
+            String initImage, Double strength) {
+        this(id, prompt, negativePrompt, width, height, steps, guidanceScale, scheduler, seed, numImages, callbackUrl,
+                latents, initImage, strength, RequestPriority.NORMAL);
     }
 
     /** A text-to-image request from seeded noise. */
@@ -50,7 +62,7 @@ public record GenerationRequest(
     /** The same request, with the sampler the model's default resolved to. */
     public GenerationRequest withScheduler(String name) {
         return new GenerationRequest(id, prompt, negativePrompt, width, height, steps, guidanceScale, name, seed,
-                numImages, callbackUrl, latents, initImage, strength);
+                numImages, callbackUrl, latents, initImage, strength, priority);
     }
 
     /** img2img: denoising starts from the encoded init image instead of pure noise. */

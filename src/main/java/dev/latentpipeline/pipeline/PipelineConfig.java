@@ -30,6 +30,8 @@ public interface PipelineConfig {
 
     Previews previews();
 
+    Priorities priority();
+
     Topics topics();
 
     Embedded embedded();
@@ -120,6 +122,18 @@ public interface PipelineConfig {
         @WithName("progress-interval")
         @WithDefault("100ms")
         java.time.Duration progressInterval();
+    }
+
+    /** Request priorities (README, "Priorities"). */
+    interface Priorities {
+        /**
+         * A message that has waited this long since the previous stage sent it is taken before higher-priority ones:
+         * a steady stream of high-priority work delays low-priority work by about this much per stage, never for
+         * ever.
+         */
+        @WithName("max-wait")
+        @WithDefault("60s")
+        java.time.Duration maxWait();
     }
 
     /** Live previews of running jobs (README, "Previews"). */

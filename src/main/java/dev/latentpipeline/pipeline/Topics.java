@@ -41,7 +41,8 @@ public class Topics {
      * default delete policy (no compaction: every event of a request matters, not just its last).
      */
     public static Map<String, String> configs(PipelineConfig.Topics topics, String name) {
-        boolean tensors = name.equals(topics.embeddings()) || name.equals(topics.latents());
+        boolean tensors = RequestPriority.topics(topics.embeddings()).contains(name)
+                || RequestPriority.topics(topics.latents()).contains(name);
         if (tensors) {
             return Map.of("max.message.bytes", TENSOR_MAX_MESSAGE_BYTES,
                     "retention.ms", Long.toString(topics.tensorRetentionMs()));
@@ -72,16 +73,24 @@ public class Topics {
             return;
         }
         List<NewTopic> wanted = new ArrayList<>();
-        for (String name : List.of(config.topics().requests(), config.topics().embeddings(),
-                config.topics().latents(), config.topics().events())) {
+        List<String> names = new ArrayList<>();
+        // Each stage input in three priorities (pipeline/RequestPriority), then the events.
+        for (String base : List.of(config.topics().requests(), config.topics().embeddings(),
+                config.topics().latents())) {
+            names.addAll(RequestPriority.topics(base));
+        }
+        names.add(config.topics().events());
+        for (String name : names) {
             NewTopic topic = new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty());
             topic.configs(configs(config.topics(), name));
             wanted.add(topic);
         }
         // In-flight UNet state: compacted (the latest checkpoint per job, tombstoned when the job ends), rolled
         // often so a worker taking over a partition reads little more than the live checkpoints.
-        wanted.add(new NewTopic(config.topics().checkpoints(), Optional.of(config.topics().partitions()),
-                Optional.empty()).configs(checkpointConfigs(config.topics())));
+        // One checkpoint partition per sd.embeddings partition of each priority (messaging/SideCheckpoints).
+        wanted.add(new NewTopic(config.topics().checkpoints(),
+                Optional.of(config.topics().partitions() * RequestPriority.values().length), Optional.empty())
+                .configs(checkpointConfigs(config.topics())));
         wanted.add(new NewTopic(config.topics().previews(), Optional.of(config.topics().partitions()),
                 Optional.empty()).configs(PREVIEW_CONFIGS));
         // Keyed state (one record per request id is all that matters): compaction keeps these small.

@@ -7,7 +7,7 @@ import java.util.Map;
  * One profile for every gateway test (each distinct profile restarts Quarkus and the broker): API keys on, a webhook
  * secret, loopback admitted for the local webhook receivers, short webhook retry window, a small in-flight bound, and
  * one job at a time on the UNet (no batching, no side checkpoints), so a long job keeps the one UNet worker busy while
- * others wait in line.
+ * others wait in line; the first API key may submit high priority, and waiting turns a job's priority up after 6 s.
  */
 public class GatewayTestProfile implements QuarkusTestProfile {
     public static final String KEY = "test-key-alpha";
@@ -15,18 +15,22 @@ public class GatewayTestProfile implements QuarkusTestProfile {
     /** whsec_ + base64 of 32 bytes 0x01..0x20. */
     public static final String SECRET = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
     public static final int MAX_IN_FLIGHT = 6;
+    /** Short, so a test sees low priority served under a stream of high; longer than a test's blocking job. */
+    public static final java.time.Duration PRIORITY_MAX_WAIT = java.time.Duration.ofSeconds(6);
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return Map.of(
-                "sd.api.keys", KEY + "," + OTHER_KEY,
-                "sd.webhook.secret", SECRET,
-                "sd.webhook.allow", "127.0.0.0/8,::1",
-                "sd.webhook.retry-for", "4s",
-                "sd.webhook.initial-backoff", "200ms",
-                "sd.webhook.max-backoff", "1s",
-                "sd.api.max-in-flight", Integer.toString(MAX_IN_FLIGHT),
-                "sd.unet.checkpoint-every", "never",
-                "sd.unet.max-batch", "1");
+        return Map.ofEntries(
+                Map.entry("sd.api.keys", KEY + "," + OTHER_KEY),
+                Map.entry("sd.webhook.secret", SECRET),
+                Map.entry("sd.webhook.allow", "127.0.0.0/8,::1"),
+                Map.entry("sd.webhook.retry-for", "4s"),
+                Map.entry("sd.webhook.initial-backoff", "200ms"),
+                Map.entry("sd.webhook.max-backoff", "1s"),
+                Map.entry("sd.api.max-in-flight", Integer.toString(MAX_IN_FLIGHT)),
+                Map.entry("sd.unet.checkpoint-every", "never"),
+                Map.entry("sd.unet.max-batch", "1"),
+                Map.entry("sd.api.high-priority-keys", KEY),
+                Map.entry("sd.priority.max-wait", PRIORITY_MAX_WAIT.toSeconds() + "s"));
     }
 }

@@ -74,6 +74,11 @@ class StageConsumerTest {
     }
 
     private static StageConsumer consumer(String topic, String group, String client, int prefetch) {
+        return consumer(List.of(topic), group, client, prefetch, Duration.ofDays(1));
+    }
+
+    private static StageConsumer consumer(List<String> topics, String group, String client, int prefetch,
+            Duration maxWait) {
         Map<String, Object> kafkaConfig = new HashMap<>();
         kafkaConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         kafkaConfig.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -82,8 +87,8 @@ class StageConsumerTest {
         kafkaConfig.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         kafkaConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                 CooperativeStickyAssignor.class.getName());
-        return StageConsumer.start(new StageConsumer.Settings(client, topic, kafkaConfig, prefetch,
-                Duration.ofSeconds(20)), new StageConsumer.PartitionListener() {
+        return StageConsumer.start(new StageConsumer.Settings(client, topics, kafkaConfig, prefetch,
+                Duration.ofSeconds(20), maxWait), new StageConsumer.PartitionListener() {
                 }, c -> {
                 });
     }
@@ -180,6 +185,47 @@ class StageConsumerTest {
             if (joining != null) {
                 joining.stop();
             }
+        }
+    }
+
+    /** Waits until {@code count} messages are fetched and waiting, so the order of takes is the consumer's choice. */
+    private static void awaitFetched(StageConsumer consumer, int count) {
+        Awaitility.await().atMost(WAIT).until(() -> consumer.waitingCount() >= count);
+    }
+
+    @Test
+    void higherPriorityIsTakenFirstUnlessALowerOneWaitedTooLong() throws Exception {
+        String high = topic(1);
+        String normal = topic(1);
+        String low = topic(1);
+        produce(low, 0, 2);
+        produce(normal, 0, 2);
+        produce(high, 0, 2);
+        StageConsumer strict = consumer(List.of(high, normal, low), "g-" + UUID.randomUUID(), "strict", 4,
+                Duration.ofDays(1));
+        try {
+            awaitFetched(strict, 6);
+            List<String> order = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                Delivery d = take(strict);
+                order.add(d.partition().topic());
+                d.done();
+            }
+            assertEquals(List.of(high, high, normal, normal, low, low), order);
+        } finally {
+            strict.stop();
+        }
+        // The same backlog read with a max wait the messages have already exceeded: the oldest waiting message goes
+        // first whatever its priority (the low ones were sent first), then the rest oldest first.
+        StageConsumer aging = consumer(List.of(high, normal, low), "g-" + UUID.randomUUID(), "aging", 4,
+                Duration.ofMillis(1));
+        try {
+            awaitFetched(aging, 6);
+            Delivery first = take(aging);
+            assertEquals(low, first.partition().topic(), "the overdue low-priority message goes first");
+            first.release();
+        } finally {
+            aging.stop();
         }
     }
 }
