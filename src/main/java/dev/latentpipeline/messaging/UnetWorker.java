@@ -307,7 +307,7 @@ public class UnetWorker {
         private void publishProgress(int stepsDone, int totalSteps) {
             lastProgressNanos = System.nanoTime();
             events.publishQuietly(inHand.trace(), GenerationEvent.progress(request.id(), worker.id(), stepsDone,
-                    totalSteps));
+                    totalSteps, stage.maxBatch()));
         }
 
         @Override

@@ -20,7 +20,8 @@ public record GenerationEvent(
         @JsonProperty("images") List<StoredImage> images,
         @JsonProperty("stages") List<StageTiming> stages,
         @JsonProperty("warnings") List<String> warnings,
-        @JsonProperty("error") Error error) {
+        @JsonProperty("error") Error error,
+        @JsonProperty("worker_capacity") Integer workerCapacity) {
 
     public static final String QUEUED = "queued";
     public static final String ACCEPTED = "accepted";
@@ -79,20 +80,20 @@ public record GenerationEvent(
 
     private static GenerationEvent of(String requestId, String type, String worker, String stage) {
         return new GenerationEvent(requestId, type, Instant.now().toString(), worker, stage, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     public static GenerationEvent accepted(GenerationRequest request, String worker) {
         GenerationEvent e = of(request.id(), ACCEPTED, worker, Stages.TEXT_ENCODER);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, request, null, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 
     /** The gateway took the request over HTTP and published it to sd.requests. */
     public static GenerationEvent queued(GenerationRequest request, String worker) {
         GenerationEvent e = of(request.id(), QUEUED, worker, Stages.GATEWAY);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, request, null, null, null, null,
-                null, null, null);
+                null, null, null, null);
     }
 
     /** A stage stopped or skipped a cancelled request; step/total_steps say how far denoising got, when it ran. */
@@ -100,29 +101,31 @@ public record GenerationEvent(
             Integer totalSteps) {
         GenerationEvent e = of(requestId, CANCELLED, worker, stage);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, step, totalSteps, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     public static GenerationEvent stageStarted(String requestId, String type, String worker, String stage) {
         return of(requestId, type, worker, stage);
     }
 
-    public static GenerationEvent progress(String requestId, String worker, int step, int totalSteps) {
+    /** @param workerCapacity how many jobs the UNet worker runs at once (sd.unet.max-batch): its lines' width */
+    public static GenerationEvent progress(String requestId, String worker, int step, int totalSteps,
+            int workerCapacity) {
         GenerationEvent e = of(requestId, DENOISING, worker, Stages.UNET);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, step, totalSteps, null,
-                null, null, null, null);
+                null, null, null, null, workerCapacity);
     }
 
     public static GenerationEvent completed(String requestId, String worker, String bucket, List<StoredImage> images,
             List<StageTiming> stages, List<String> warnings) {
         GenerationEvent e = of(requestId, COMPLETED, worker, Stages.VAE);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, null, null, bucket,
-                images, stages, warnings.isEmpty() ? null : warnings, null);
+                images, stages, warnings.isEmpty() ? null : warnings, null, null);
     }
 
     public static GenerationEvent failed(String requestId, String worker, String stage, PipelineException error) {
         GenerationEvent e = of(requestId, FAILED, worker, stage);
         return new GenerationEvent(e.requestId, e.type, e.time, e.worker, e.stage, null, null, null, null, null,
-                null, null, new Error(error.code().wireName(), error.getMessage(), error.fields()));
+                null, null, new Error(error.code().wireName(), error.getMessage(), error.fields()), null);
     }
 }
