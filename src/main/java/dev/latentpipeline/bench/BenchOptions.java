@@ -17,6 +17,7 @@ import java.util.Set;
  * --warmup N            requests before measuring, not counted (default 3)
  * --concurrency LIST    requests kept in flight, one run each, e.g. 1,4,16 (default 1,20)
  * --batching LIST       on and/or off: the UNet's max batch as configured, or 1 (default on)
+ * --previews LIST       on and/or off: previews every sd.previews.every steps, or none (default on)
  * --baseline BOOL       also run the same requests in this JVM without broker or storage (default true)
  * --latents BOOL        give every request explicit initial latents, uploaded once as .npy (default false)
  * --width --height --steps --guidance --scheduler --prompt   the request (512, 512, 20, 7.5, the model's, "a red square")
@@ -24,10 +25,10 @@ import java.util.Set;
  * </pre>
  */
 record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer> concurrency, List<Boolean> batching,
-        boolean baseline, boolean latents, Duration timeout) {
+        List<Boolean> previews, boolean baseline, boolean latents, Duration timeout) {
 
     private static final Set<String> KNOWN = Set.of("model-dir", "requests", "warmup", "concurrency", "batching",
-            "baseline", "latents", "width", "height", "steps", "guidance", "scheduler", "prompt", "timeout");
+            "previews", "baseline", "latents", "width", "height", "steps", "guidance", "scheduler", "prompt", "timeout");
 
     static BenchOptions parse(String[] args, ObjectMapper json) {
         Map<String, String> options = new HashMap<>();
@@ -52,17 +53,21 @@ record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer>
         }
         List<Integer> concurrency = Arrays.stream(options.getOrDefault("concurrency", "1,20").split(","))
                 .map(String::trim).map(Integer::parseInt).toList();
-        List<Boolean> batching = Arrays.stream(options.getOrDefault("batching", "on").split(","))
-                .map(String::trim).map(v -> switch (v) {
-                    case "on" -> true;
-                    case "off" -> false;
-                    default -> throw new IllegalArgumentException("--batching takes on and/or off, not " + v);
-                }).toList();
+        List<Boolean> batching = onOff(options.getOrDefault("batching", "on"), "batching");
+        List<Boolean> previews = onOff(options.getOrDefault("previews", "on"), "previews");
         return new BenchOptions(template, Integer.parseInt(options.getOrDefault("requests", "20")),
-                Integer.parseInt(options.getOrDefault("warmup", "3")), concurrency, batching,
+                Integer.parseInt(options.getOrDefault("warmup", "3")), concurrency, batching, previews,
                 Boolean.parseBoolean(options.getOrDefault("baseline", "true")),
                 Boolean.parseBoolean(options.getOrDefault("latents", "false")),
                 Duration.ofSeconds(Long.parseLong(options.getOrDefault("timeout", "600"))));
+    }
+
+    private static List<Boolean> onOff(String value, String option) {
+        return Arrays.stream(value.split(",")).map(String::trim).map(v -> switch (v) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("--" + option + " takes on and/or off, not " + v);
+        }).toList();
     }
 
     /** The value of {@code --model-dir}, looked for before the application starts. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentpipeline.denoise.DenoisingStage;
 import dev.latentpipeline.denoise.PerImageNoise;
 import dev.latentpipeline.messaging.KafkaClients;
+import dev.latentpipeline.messaging.UnetWorker;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.RequestLimits;
@@ -51,6 +52,8 @@ public class Benchmark {
     DenoisingStage denoise;
     @Inject
     ImageStore store;
+    @Inject
+    UnetWorker unet;
 
     /** {@code --model-dir}, read before the application starts. */
     public static String modelDirOption(String[] args) {
@@ -91,20 +94,27 @@ public class Benchmark {
         try (PipelineLoad load = new PipelineLoad(json, config.topics().requests(), config.topics().events(),
                 producer(), eventsConsumer())) {
             load.run(request, options.warmup(), 1, options.timeout());
-            for (boolean batching : options.batching()) {
-                denoise.setMaxBatch(batching ? configuredBatch : 1);
-                for (int concurrency : options.concurrency()) {
-                    PipelineLoad.Run run = load.run(request, options.requests(), concurrency, options.timeout());
-                    String label = "pipeline, " + concurrency + " in flight, batching "
-                            + (batching ? "on (max " + configuredBatch + ")" : "off");
-                    Figures figures = new Figures(label, concurrency, run.samples(), run.wallNanos(),
-                            options.requests());
-                    report.run(figures, concurrency == 1 ? baseline : null);
-                    failures += options.requests() - figures.completed();
+            for (boolean previews : options.previews()) {
+                unet.setPreviewEvery(previews ? config.previews().every() : 0);
+                for (boolean batching : options.batching()) {
+                    denoise.setMaxBatch(batching ? configuredBatch : 1);
+                    for (int concurrency : options.concurrency()) {
+                        PipelineLoad.Run run = load.run(request, options.requests(), concurrency,
+                                options.timeout());
+                        String label = "pipeline, " + concurrency + " in flight, batching "
+                                + (batching ? "on (max " + configuredBatch + ")" : "off") + ", previews "
+                                + (previews && config.previews().every() > 0 ? "every " + config.previews().every()
+                                        + " steps" : "off");
+                        Figures figures = new Figures(label, concurrency, run.samples(), run.wallNanos(),
+                                options.requests());
+                        report.run(figures, concurrency == 1 ? baseline : null);
+                        failures += options.requests() - figures.completed();
+                    }
                 }
             }
         } finally {
             denoise.setMaxBatch(configuredBatch);
+            unet.setPreviewEvery(config.previews().every());
         }
         return failures == 0 ? 0 : 1;
     }
