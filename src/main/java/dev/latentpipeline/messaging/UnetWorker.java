@@ -82,6 +82,8 @@ public class UnetWorker {
 
     private StageConsumer consumer;
     private SideCheckpoints checkpoints;
+    /** Requests with a job in this worker now: a second message for one of them is a copy (a redone upstream). */
+    private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private CheckpointPolicy policy;
     private ProgressPolicy progress;
     /** Preview every this many steps (0: none); settable so the benchmark can compare with and without. */
@@ -165,8 +167,18 @@ public class UnetWorker {
         try {
             StageMessage message = StageMessages.parse(delivery.value());
             requestId = message.getRequestId();
+            if (!running.add(requestId)) {
+                // The same request again while its job runs here (the text encoder redid its message in hand after
+                // a crash): one loop per request.
+                LOG.infof("Dropped a duplicate denoising job for %s: it is running on this worker", requestId);
+                stage.unreserve();
+                inHand.end(null);
+                delivery.done();
+                return;
+            }
             UnetJobState state = checkpoints.state(delivery.partition(), requestId);
             if (state != null && state.hasEnded()) {
+                running.remove(requestId);
                 // A redelivered copy (a crash upstream between sending and committing) of a job that has ended.
                 LOG.infof("Dropped a duplicate denoising job for %s: it already ended (%s)", requestId,
                         state.getEnded().getOutcome());
@@ -185,6 +197,9 @@ public class UnetWorker {
         } catch (RuntimeException e) {
             stage.unreserve();
             String id = requestId;
+            if (id != null) {
+                running.remove(id);
+            }
             finish(inHand, id, "failed",
                     () -> failures.handle(inHand.trace(), Stages.UNET, id, "denoising", e), e);
         }
@@ -199,10 +214,14 @@ public class UnetWorker {
         attempt(inHand, send, FIRST_RETRY).thenRun(() -> {
             if (requestId != null) {
                 checkpoints.ended(inHand.trace(), inHand.delivery.partition(), requestId, outcome, worker.id());
+                running.remove(requestId);
             }
             inHand.end(error);
             inHand.delivery.done();
         }).exceptionally(e -> {
+            if (requestId != null) {
+                running.remove(requestId);
+            }
             inHand.end(e);
             inHand.delivery.release();
             return null;
@@ -261,6 +280,7 @@ public class UnetWorker {
             }
             if (inHand.delivery.mustYield()) {
                 // Not started: the partition's next owner takes it from its last checkpoint.
+                running.remove(request.id());
                 inHand.end(null);
                 inHand.delivery.release();
                 return StepAction.DROP;
@@ -351,6 +371,7 @@ public class UnetWorker {
                     LOG.warnf("Checkpoint of %s at step %d not written (%s): its next owner redoes those steps",
                             request.id(), checkpoint.stepsDone(), e.toString());
                 }
+                running.remove(request.id());
                 inHand.end(null);
                 inHand.delivery.release();
             });

@@ -99,6 +99,10 @@ class MultiProcessPipelineIT {
             // The client id names the worker in the group description.
             props.put("sd.kafka.unet.client.id", workerId);
         }
+        if (role.equals("text-encoder")) {
+            props.put("sd.kafka.text-encoder.session.timeout.ms", "6000");
+            props.put("sd.kafka.text-encoder.heartbeat.interval.ms", "1000");
+        }
         AppProcess process = AppProcess.start(workerId, workDir.resolve(workerId), env, props);
         workers.put(workerId, process);
         return process;
@@ -382,5 +386,37 @@ class MultiProcessPipelineIT {
         }
         assertEquals(duplicatesBefore, count(workers.get("vae-1").output(), "Suppressed duplicate latents"));
         assertEquals(0, count(workers.get("unet-4").output(), "Dropped a duplicate denoising job"));
+    }
+
+    @Test
+    @Order(5)
+    void killNineOfTheTextEncoderMidBurstRedoesAtMostTheMessageInHand() {
+        List<String> ids = submit(60, "\"prompt\":\"a grey stripe\",\"width\":64,\"height\":64,\"steps\":12,"
+                + "\"guidance_scale\":3");
+        // Mid-burst: some requests accepted, most not yet.
+        Set<String> wanted = new HashSet<>(ids);
+        events.await(e -> e.get("type").asText().equals("accepted") && wanted.contains(e.get("request_id").asText())
+                && ids.indexOf(e.get("request_id").asText()) >= 10, RUN_TIMEOUT);
+        AppProcess victim = workers.remove("text-encoder-1");
+        stopped.put(victim.name(), victim);
+        victim.killHard();
+        startWorker("text-encoder", "text-encoder-2").awaitStarted(START_TIMEOUT);
+
+        events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
+        awaitQuiet();
+        assertCompletedOnce(ids);
+        // Strict commits: a request whose embeddings were handed on is never encoded again; only the one in hand
+        // at the kill may be.
+        List<String> reencoded = ids.stream().filter(id -> events.events(id).stream()
+                .filter(e -> e.get("type").asText().equals("accepted")).count() > 1).toList();
+        assertTrue(reencoded.size() <= 1, "encoded twice: " + reencoded);
+        // One loop per request, so progress only moves forward.
+        for (String id : ids) {
+            List<Integer> steps = events.events(id).stream().filter(e -> e.get("type").asText().equals("denoising"))
+                    .map(e -> e.get("step").asInt()).toList();
+            for (int i = 1; i < steps.size(); i++) {
+                assertTrue(steps.get(i) >= steps.get(i - 1), id + " progress went backwards: " + steps);
+            }
+        }
     }
 }

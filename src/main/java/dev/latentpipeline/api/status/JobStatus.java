@@ -58,6 +58,12 @@ public record JobStatus(
         }
         GenerationRequest request = event.request() != null ? event.request() : previous.request;
         Integer step = event.step() != null ? event.step() : previous.step;
+        if (GenerationEvent.DENOISING.equals(event.type()) && previous.step != null && step != null
+                && step < previous.step) {
+            // A loop resumed from an earlier checkpoint after its worker died repeats steps: progress shown to
+            // users never goes backwards.
+            step = previous.step;
+        }
         Integer total = event.totalSteps() != null ? event.totalSteps() : previous.totalSteps;
         return new JobStatus(previous.id, event.type(), event.stage() != null ? event.stage() : previous.stage,
                 previous.createdAt, event.time(), event.worker(), request, step, total, event.bucket(), event.images(),
