@@ -45,6 +45,12 @@ public class EventPublisher {
         producer.warmUp(java.util.List.of(config.topics().events()));
     }
 
+    /** Sends an event already written as JSON (one stored earlier, such as a completed event), unchanged. */
+    public CompletableFuture<Void> sendStored(Context trace, String requestId, String json) {
+        return producer.send(trace, config.topics().events(), null, requestId, json.getBytes(StandardCharsets.UTF_8))
+                .thenAccept(metadata -> { });
+    }
+
     /** Sends and waits for the broker's acknowledgement: for events a request's state depends on. */
     public void publish(GenerationEvent event) {
         await(send(Context.current(), event), "event " + event.type() + " for " + event.requestId());

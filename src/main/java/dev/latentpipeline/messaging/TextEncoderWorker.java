@@ -10,6 +10,8 @@ import dev.latentpipeline.pipeline.RequestParser;
 import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.Completions;
+import dev.latentpipeline.storage.StorageException;
 import dev.latentpipeline.text.TextEncodingStage;
 import dev.latentpipeline.wire.StageMessage;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -19,7 +21,10 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -50,6 +55,8 @@ public class TextEncoderWorker {
     @Inject
     TextEncodingStage stage;
     @Inject
+    Completions completions;
+    @Inject
     WorkerIdentity worker;
     @Inject
     MessagingTracing tracing;
@@ -59,6 +66,12 @@ public class TextEncoderWorker {
     MeterRegistry registry;
 
     private RequestParser parser;
+    /** Completion-marker lookups, beside the encoding. */
+    private final ExecutorService lookups = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "text-encoder-lookups");
+        t.setDaemon(true);
+        return t;
+    });
     private StageConsumer consumer;
 
     /** After the topics, the cancellations and the models: the first message meets a loaded model. */
@@ -78,6 +91,16 @@ public class TextEncoderWorker {
                 }, c -> new KafkaClientMetrics(c).bindTo(registry));
         consumers.register(consumer);
         SerialWorker.start(consumer, this::handle, "text-encoder-worker");
+    }
+
+    /** The completed event of an earlier job with this id; an unreachable store counts as "none" (it runs again). */
+    private Optional<String> completedBefore(String requestId) {
+        try {
+            return completions.completedEvent(requestId);
+        } catch (StorageException e) {
+            LOG.debugf("Could not look up an earlier completion of %s: %s", requestId, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** Handles one request; the returned future completes once everything it sent is on the broker. */
@@ -107,16 +130,30 @@ public class TextEncoderWorker {
         if (cancellations.isCancelled(request.id())) {
             return failures.cancelled(inHand.trace(), Stages.TEXT_ENCODER, request.id(), null, null);
         }
+        // An id that already completed, sent again, is answered with that job's outcome, not run a second time.
+        // The lookup runs while the prompt is encoded, off the request's path.
+        CompletableFuture<Optional<String>> earlier = CompletableFuture.supplyAsync(
+                () -> completedBefore(request.id()), lookups);
+        StageMessage message;
+        RuntimeException failure = null;
+        message = null;
+        try {
+            message = stage.encode(request, inHand.queuedUs());
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        Optional<String> completed = earlier.join();
+        if (completed.isPresent()) {
+            LOG.infof("Request %s was sent again after it completed: answered with its completed event", request.id());
+            return events.sendStored(inHand.trace(), request.id(), completed.get());
+        }
         // One producer: these events are appended before the embeddings below, without waiting for each.
         CompletableFuture<Void> accepted = events.send(inHand.trace(), GenerationEvent.accepted(request, worker.id()));
         CompletableFuture<Void> encoding = events.send(inHand.trace(), GenerationEvent.stageStarted(request.id(),
                 GenerationEvent.ENCODING, worker.id(), Stages.TEXT_ENCODER));
-        StageMessage message;
-        try {
-            message = stage.encode(request, inHand.queuedUs());
-        } catch (RuntimeException e) {
+        if (failure != null) {
             CompletableFuture<Void> failed = failures.handle(inHand.trace(), Stages.TEXT_ENCODER, request.id(),
-                    "text encoding", e);
+                    "text encoding", failure);
             return CompletableFuture.allOf(accepted, encoding, failed);
         }
         // The request's priority decides the topics it goes through from here on.

@@ -44,6 +44,18 @@ public class Completions {
         }
     }
 
+    /** The completed event of the request, as the VAE stage published it, if it has completed. */
+    public java.util.Optional<String> completedEvent(String requestId) {
+        try {
+            return java.util.Optional.of(new String(store.get(key(requestId)), StandardCharsets.UTF_8));
+        } catch (StorageException e) {
+            if (ImageStore.isNotFound(e)) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
     public void markCompleted(String requestId, String completedEventJson) {
         store.put(key(requestId), completedEventJson.getBytes(StandardCharsets.UTF_8), "application/json",
                 Map.of("request-id", requestId));
