@@ -23,8 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,8 +55,11 @@ public class DenoisingStage {
     private DenoisingEngine engine;
     private SchedulerConfig schedulerConfig;
     private InitialLatents initialLatents;
-    /** Preparation (storage reads, VAE encoding) runs beside the engine, so it never stalls the running jobs. */
-    private ExecutorService preparer;
+    /**
+     * Preparation (storage reads, VAE encoding) runs beside the engine, so it never stalls the running jobs; a
+     * preparation to be tried again later (storage unreachable) is scheduled here too, not waited for.
+     */
+    private ScheduledExecutorService preparer;
     /** Opened by the preparation thread on the first img2img job: text-to-image workers never load it. */
     private VaeEncoder vaeEncoder;
 
@@ -86,7 +90,7 @@ public class DenoisingStage {
         initialLatents = new InitialLatents(store, this::vaeEncoder);
         unet = new UNet(models.unet());
         engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id()).start("unet-engine");
-        preparer = Executors.newSingleThreadExecutor(r -> {
+        preparer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "unet-prepare");
             t.setDaemon(true);
             return t;
@@ -130,17 +134,26 @@ public class DenoisingStage {
     public void submit(Job job, long queuedUs, JobControl control) {
         long startedMs = System.currentTimeMillis();
         long startNanos = System.nanoTime();
-        preparer.execute(() -> {
-            DenoisingJob prepared;
-            try {
-                prepared = prepare(job, startedMs, startNanos, queuedUs, control);
-            } catch (RuntimeException e) {
-                engine.unreserve();
-                control.failed(e);
+        preparer.execute(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control));
+    }
+
+    /** On the preparation thread; a failure the control wants retried is prepared again later, its room kept. */
+    private void prepareAndAdd(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
+        DenoisingJob prepared;
+        try {
+            prepared = prepare(job, startedMs, startNanos, queuedUs, control);
+        } catch (RuntimeException e) {
+            Duration retry = control.retryPreparation(e);
+            if (retry != null) {
+                preparer.schedule(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control),
+                        retry.toMillis(), TimeUnit.MILLISECONDS);
                 return;
             }
-            engine.add(prepared);
-        });
+            engine.unreserve();
+            control.failed(e);
+            return;
+        }
+        engine.add(prepared);
     }
 
     private DenoisingJob prepare(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
