@@ -1,6 +1,7 @@
 package dev.latentpipeline.storage;
 
 import io.minio.errors.ErrorResponseException;
+import io.minio.errors.InvalidResponseException;
 import io.minio.errors.ServerException;
 import java.io.IOException;
 import java.time.Duration;
@@ -10,6 +11,8 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -35,6 +38,7 @@ public final class StorageOutage implements ImageStore.Observer {
     /** S3 error codes that say "not now" rather than "never": throttling, a server starting or overloaded. */
     private static final Set<String> TRANSIENT_CODES = Set.of("SlowDown", "ServiceUnavailable", "InternalError",
             "RequestTimeout", "ServerBusy", "XMinioServerNotInitialized");
+    private static final Pattern NON_XML_STATUS = Pattern.compile("Response code: (\\d+)");
 
     /** An outage under way: since when, for how long, the grace, and the last failure's message. */
     public record Outage(Instant since, Duration lasted, Duration grace, String lastError, long failedCalls) {
@@ -79,8 +83,8 @@ public final class StorageOutage implements ImageStore.Observer {
 
     /**
      * Whether {@code error} says object storage could not be reached (rather than that it refused this request):
-     * an I/O failure (connection refused or reset, a time-out, an unknown host), a 5xx or 429 answer, or an S3 error
-     * code for throttling or a server not ready.
+     * an I/O failure (connection refused or reset, a time-out, an unknown host), a 5xx or 429 answer (an S3 error or
+     * a proxy's page), or an S3 error code for throttling or a server not ready.
      */
     public static boolean isOutage(Throwable error) {
         if (!(error instanceof StorageException e)) {
@@ -90,6 +94,11 @@ public final class StorageOutage implements ImageStore.Observer {
         if (cause instanceof ErrorResponseException answer) {
             int status = answer.response() == null ? 0 : answer.response().code();
             return status >= 500 || status == 429 || TRANSIENT_CODES.contains(e.errorCode());
+        }
+        if (cause instanceof InvalidResponseException answer) {
+            // A body that is no S3 error (a proxy's page): the SDK keeps the status only in its message.
+            Matcher status = NON_XML_STATUS.matcher(String.valueOf(answer.getMessage()));
+            return status.find() && (Integer.parseInt(status.group(1)) >= 500 || status.group(1).equals("429"));
         }
         return cause instanceof ServerException || cause instanceof IOException;
     }
