@@ -23,8 +23,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -55,11 +56,8 @@ public class DenoisingStage {
     private DenoisingEngine engine;
     private SchedulerConfig schedulerConfig;
     private InitialLatents initialLatents;
-    /**
-     * Preparation (storage reads, VAE encoding) runs beside the engine, so it never stalls the running jobs; a
-     * preparation to be tried again later (storage unreachable) is scheduled here too, not waited for.
-     */
-    private ScheduledExecutorService preparer;
+    /** Preparation (storage reads, VAE encoding) runs beside the engine, so it never stalls the running jobs. */
+    private ExecutorService preparer;
     /** Opened by the preparation thread on the first img2img job: text-to-image workers never load it. */
     private VaeEncoder vaeEncoder;
 
@@ -90,7 +88,7 @@ public class DenoisingStage {
         initialLatents = new InitialLatents(store, this::vaeEncoder);
         unet = new UNet(models.unet());
         engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id()).start("unet-engine");
-        preparer = Executors.newSingleThreadScheduledExecutor(r -> {
+        preparer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "unet-prepare");
             t.setDaemon(true);
             return t;
@@ -137,7 +135,10 @@ public class DenoisingStage {
         preparer.execute(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control));
     }
 
-    /** On the preparation thread; a failure the control wants retried is prepared again later, its room kept. */
+    /**
+     * On the preparation thread. A failure the control wants retried (storage unreachable) is prepared again after
+     * its delay, its room kept; the thread prepares other jobs meanwhile.
+     */
     private void prepareAndAdd(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
         DenoisingJob prepared;
         try {
@@ -145,8 +146,8 @@ public class DenoisingStage {
         } catch (RuntimeException e) {
             Duration retry = control.retryPreparation(e);
             if (retry != null) {
-                preparer.schedule(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control),
-                        retry.toMillis(), TimeUnit.MILLISECONDS);
+                CompletableFuture.delayedExecutor(retry.toMillis(), TimeUnit.MILLISECONDS, preparer)
+                        .execute(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control));
                 return;
             }
             engine.unreserve();

@@ -98,7 +98,8 @@ final class SerialWorker {
         long end = System.nanoTime() + pause.toNanos();
         long left;
         while ((left = end - System.nanoTime()) > 0 && !delivery.mustYield()) {
-            Thread.sleep(Math.max(1, Math.min(left / 1_000_000, BACK_OFF_SLICE.toMillis()))); // back-off, not a condition
+            // A back-off between attempts, not a wait for a condition.
+            Thread.sleep(Math.max(1, Math.min(left / 1_000_000, BACK_OFF_SLICE.toMillis())));
         }
     }
 

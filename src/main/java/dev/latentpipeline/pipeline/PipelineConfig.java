@@ -85,10 +85,11 @@ public interface PipelineConfig {
         String bucket();
 
         /**
-         * How long a stage that cannot reach object storage keeps its message in hand and tries again (pausing its
-         * intake) before the request fails with storage_error, counted from the outage's start (docs/storage-outages.md).
-         * 3 minutes: a MinIO restart or a rolling upgrade of its nodes takes seconds to a minute, a rescheduled pod a
-         * minute or two; longer than that is an incident, and users are better off with a clear failure.
+         * How long a stage that cannot reach object storage keeps its message in hand and tries again (taking no new
+         * work) before the request fails with storage_error, counted from the outage's start
+         * (docs/storage-outages.md). 3 minutes: a MinIO restart or a rolling upgrade of its nodes takes seconds to a
+         * minute, a rescheduled pod a minute or two; longer is an incident, and users are better off with a clear
+         * failure.
          */
         @WithName("outage-grace")
         @WithDefault("3m")
