@@ -23,8 +23,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -130,17 +132,29 @@ public class DenoisingStage {
     public void submit(Job job, long queuedUs, JobControl control) {
         long startedMs = System.currentTimeMillis();
         long startNanos = System.nanoTime();
-        preparer.execute(() -> {
-            DenoisingJob prepared;
-            try {
-                prepared = prepare(job, startedMs, startNanos, queuedUs, control);
-            } catch (RuntimeException e) {
-                engine.unreserve();
-                control.failed(e);
+        preparer.execute(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control));
+    }
+
+    /**
+     * On the preparation thread. A failure the control wants retried (storage unreachable) is prepared again after
+     * its delay, its room kept; the thread prepares other jobs meanwhile.
+     */
+    private void prepareAndAdd(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
+        DenoisingJob prepared;
+        try {
+            prepared = prepare(job, startedMs, startNanos, queuedUs, control);
+        } catch (RuntimeException e) {
+            Duration retry = control.retryPreparation(e);
+            if (retry != null) {
+                CompletableFuture.delayedExecutor(retry.toMillis(), TimeUnit.MILLISECONDS, preparer)
+                        .execute(() -> prepareAndAdd(job, startedMs, startNanos, queuedUs, control));
                 return;
             }
-            engine.add(prepared);
-        });
+            engine.unreserve();
+            control.failed(e);
+            return;
+        }
+        engine.add(prepared);
     }
 
     private DenoisingJob prepare(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {

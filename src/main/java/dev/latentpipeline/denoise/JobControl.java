@@ -52,4 +52,13 @@ public interface JobControl {
 
     /** The job failed (a bad schedule, a model error): it has left the engine. */
     void failed(RuntimeException error);
+
+    /**
+     * Preparing the job failed with {@code error} before it joined the engine (its init image or latents could not
+     * be read): how long to wait before preparing it again, its room in the engine still reserved, or null to let
+     * it fail ({@link #failed} follows). Called on the preparation thread; other jobs are prepared meanwhile.
+     */
+    default java.time.Duration retryPreparation(RuntimeException error) {
+        return null;
+    }
 }

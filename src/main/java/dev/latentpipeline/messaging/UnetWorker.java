@@ -13,6 +13,7 @@ import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.Stages;
 import dev.latentpipeline.pipeline.WorkerIdentity;
+import dev.latentpipeline.storage.StorageOutage;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.StageMessage;
@@ -69,6 +70,8 @@ public class UnetWorker {
     CancellationRegistry cancellations;
     @Inject
     DenoisingStage stage;
+    @Inject
+    StorageOutage outage;
     @Inject
     WorkerIdentity worker;
     @Inject
@@ -263,6 +266,8 @@ public class UnetWorker {
 
         /** The step a checkpoint resumed this job at, or -1 for a new loop. */
         private final int resumedFrom;
+        /** Preparations that failed because object storage was unreachable (init image, latents). */
+        private int storageWaits;
 
         Job(InHand inHand, StageMessage message, GenerationRequest request, int resumedFrom) {
             this.inHand = inHand;
@@ -386,10 +391,30 @@ public class UnetWorker {
                     () -> failures.cancelled(inHand.trace(), Stages.UNET, request.id(), step, total), null);
         }
 
+        /** Storage unreachable while reading the job's init image or latents: wait, its room kept (StorageOutage). */
+        @Override
+        public Duration retryPreparation(RuntimeException error) {
+            if (inHand.delivery.mustYield() || !outage.shouldWait(error)) {
+                return null;
+            }
+            if (storageWaits == 0) {
+                LOG.infof("%s waits for object storage before it can start", request.id());
+            }
+            return outage.backoff(storageWaits++);
+        }
+
         @Override
         public void failed(RuntimeException error) {
+            if (StorageOutage.isOutage(error) && inHand.delivery.mustYield()) {
+                // It waited for storage when its partition moved or the worker stopped: not failed, not committed.
+                LOG.infof("%s waited for object storage and hands on to its partition's next owner", request.id());
+                inHand.end(null);
+                inHand.delivery.release();
+                return;
+            }
+            RuntimeException reason = outage.explain(error);
             finish(inHand, request.id(), "failed",
-                    () -> failures.handle(inHand.trace(), Stages.UNET, request.id(), "denoising", error), error);
+                    () -> failures.handle(inHand.trace(), Stages.UNET, request.id(), "denoising", reason), reason);
         }
     }
 }

@@ -13,6 +13,7 @@ import dev.latentpipeline.pipeline.WorkerIdentity;
 import dev.latentpipeline.storage.Completions;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.storage.StorageException;
+import dev.latentpipeline.storage.StorageOutage;
 import dev.latentpipeline.vae.DecodingStage;
 import dev.latentpipeline.wire.StageMessage;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,8 +24,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -32,6 +35,12 @@ import org.jboss.logging.Logger;
  * same request's latents twice, after a crash upstream) are suppressed with the completion marker next to the
  * images ({@link Completions}); the marker is written after the completed event is on the broker, off the
  * request's path.
+ * <p>
+ * When object storage cannot be reached ({@link StorageOutage}) the message stays in hand: it is decoded once, and
+ * the marker lookup and the image upload are tried again with back-off until storage answers or the outage has
+ * lasted sd.s3.outage-grace (then the request fails with storage_error). The worker takes nothing new meanwhile, so
+ * its consumer pauses once its prefetch is full; a message that must hand on while it waits (SIGTERM, its partition
+ * moving) is released uncommitted.
  */
 @ApplicationScoped
 public class VaeWorker {
@@ -57,6 +66,8 @@ public class VaeWorker {
     @Inject
     Completions completions;
     @Inject
+    StorageOutage outage;
+    @Inject
     WorkerIdentity worker;
     @Inject
     MessagingTracing tracing;
@@ -69,8 +80,8 @@ public class VaeWorker {
 
     /** What this worker completed lately: a duplicate right behind the original is caught before its marker lands. */
     private final RecentIds recentlyCompleted = new RecentIds(10_000);
-    /** Completion-marker lookups and writes, beside the decoding. */
-    private final ExecutorService lookups = Executors.newSingleThreadExecutor(r -> {
+    /** Completion-marker lookups and writes (and a write's later attempts, in an outage), beside the decoding. */
+    private final ScheduledExecutorService lookups = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vae-completion-markers");
         t.setDaemon(true);
         return t;
@@ -99,7 +110,7 @@ public class VaeWorker {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        return sent.whenComplete((ok, error) -> inHand.end(error));
+        return sent.whenComplete((ok, error) -> inHand.end(error instanceof StorageOutage.HandedOn ? null : error));
     }
 
     private CompletableFuture<Void> decode(InHand inHand) {
@@ -114,42 +125,72 @@ public class VaeWorker {
             // looked up while the VAE decodes, off the request's path.
             String id = requestId;
             CompletableFuture<Boolean> done = recentlyCompleted.contains(id) ? CompletableFuture.completedFuture(true)
-                    : CompletableFuture.supplyAsync(() -> completions.isCompleted(id), lookups);
+                    : CompletableFuture.supplyAsync(() -> lookUp(id), lookups);
             CompletableFuture<Void> decoding = events.send(inHand.trace(), GenerationEvent.stageStarted(requestId,
                     GenerationEvent.DECODING, worker.id(), Stages.VAE));
             DecodingStage.Decoded decoded = stage.decode(message);
-            if (joinLookup(done)) {
+            // From here the decoded images are kept: storage unreachable, the lookup and the upload are tried again.
+            Boolean known = joinLookup(done);
+            boolean duplicate = known != null ? known
+                    : outage.waitOut(() -> completions.isCompleted(id), inHand.delivery::mustYield);
+            if (duplicate) {
                 LOG.infof("Suppressed duplicate latents for %s: its completed event was already published",
                         requestId);
                 return decoding;
             }
-            GenerationEvent completed = stage.store(decoded, inHand.queuedUs());
+            GenerationEvent completed = outage.waitOut(() -> stage.store(decoded, inHand.queuedUs()),
+                    inHand.delivery::mustYield);
             CompletableFuture<Void> published = events.send(inHand.trace(), completed).thenRun(() ->
                     recentlyCompleted.add(completed.requestId()));
-            published.thenRunAsync(() -> markCompleted(completed), lookups);
+            published.thenRunAsync(() -> markCompleted(completed, 0), lookups);
             return CompletableFuture.allOf(decoding, published);
+        } catch (StorageOutage.HandedOn e) {
+            // Not failed: the serial worker sees the message must yield and releases it for the next owner.
+            LOG.infof("%s waited for object storage and hands on: its next owner decodes it again", requestId);
+            return CompletableFuture.failedFuture(e);
         } catch (RuntimeException e) {
             return failures.handle(inHand.trace(), Stages.VAE, requestId, "decoding", e);
         }
     }
 
+    /** Whether the request's marker is there; null (not known) when storage cannot be reached. */
+    private Boolean lookUp(String requestId) {
+        try {
+            return completions.isCompleted(requestId);
+        } catch (StorageException e) {
+            if (StorageOutage.isOutage(e)) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
     /** The marker lookup's answer; its storage error is the request's, as if it had been looked up in line. */
-    private static boolean joinLookup(CompletableFuture<Boolean> lookup) {
+    private static Boolean joinLookup(CompletableFuture<Boolean> lookup) {
         try {
             return lookup.join();
-        } catch (java.util.concurrent.CompletionException e) {
+        } catch (CompletionException e) {
             throw e.getCause() instanceof RuntimeException cause ? cause : e;
         }
     }
 
     /**
      * After the broker has acknowledged the completed event: a crash in between re-publishes it on redelivery (the
-     * residual window, milliseconds). The request has completed either way, so a failure here is only logged.
+     * residual window, milliseconds). In an outage it is tried again, scheduled on the marker thread, until the grace
+     * is over. The request has completed either way, so a failure here is only logged.
      */
-    private void markCompleted(GenerationEvent completed) {
+    private void markCompleted(GenerationEvent completed, int attempt) {
         try {
             completions.markCompleted(completed.requestId(), json.writeValueAsString(completed));
-        } catch (JsonProcessingException | StorageException e) {
+        } catch (StorageException e) {
+            if (outage.shouldWait(e)) {
+                lookups.schedule(() -> markCompleted(completed, attempt + 1), outage.backoff(attempt).toMillis(),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            LOG.warnf("Completion marker for %s not written (%s): a redelivery would publish it again",
+                    completed.requestId(), outage.explain(e).getMessage());
+        } catch (JsonProcessingException e) {
             LOG.warnf("Completion marker for %s not written (%s): a redelivery would publish it again",
                     completed.requestId(), e.getMessage());
         }

@@ -87,6 +87,17 @@ public interface PipelineConfig {
 
         @WithDefault("sd-images")
         String bucket();
+
+        /**
+         * How long a stage that cannot reach object storage keeps its message in hand and tries again (taking no new
+         * work) before the request fails with storage_error, counted from the outage's start
+         * (docs/storage-outages.md). 3 minutes: a MinIO restart or a rolling upgrade of its nodes takes seconds to a
+         * minute, a rescheduled pod a minute or two; longer is an incident, and users are better off with a clear
+         * failure.
+         */
+        @WithName("outage-grace")
+        @WithDefault("3m")
+        java.time.Duration outageGrace();
     }
 
     /** Deployment bounds, checked after the request schema's absolute bounds. */

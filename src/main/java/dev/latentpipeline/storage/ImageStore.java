@@ -32,18 +32,49 @@ public final class ImageStore {
     private static final Set<String> ALREADY_EXISTS = Set.of("BucketAlreadyOwnedByYou", "BucketAlreadyExists");
     private static final Set<String> NOT_FOUND = Set.of("NoSuchKey", "NoSuchObject");
 
-    /** The MinIO SDK's own default timeouts (5 minutes), kept for the client built here. */
-    private static final long CONNECT_TIMEOUT_MS = Duration.ofMinutes(5).toMillis();
-    private static final long IO_TIMEOUT_MS = Duration.ofMinutes(5).toMillis();
+    /**
+     * Shorter than the MinIO SDK's defaults (5 minutes each), so an unreachable server (packets dropped, a server that
+     * accepts and never answers) fails a call well inside sd.s3.outage-grace and counts as an outage: a connection
+     * takes milliseconds, and 60 s without a byte is no healthy transfer.
+     */
+    private static final long CONNECT_TIMEOUT_MS = Duration.ofSeconds(10).toMillis();
+    private static final long IO_TIMEOUT_MS = Duration.ofSeconds(60).toMillis();
+
+    /** Told how each call that reaches for the server went: {@link StorageOutage} owns what that means. */
+    public interface Observer {
+        Observer NONE = new Observer() {
+            @Override
+            public void answered() {
+            }
+
+            @Override
+            public void failed(StorageException e) {
+            }
+        };
+
+        /** The call succeeded: the server answered. */
+        void answered();
+
+        /** The call failed (the server refused it, or could not be reached). */
+        void failed(StorageException e);
+    }
 
     private final MinioClient client;
     private final String bucket;
+    private final Observer observer;
 
     public ImageStore(String endpoint, String accessKey, String secretKey, String bucket) {
         this(endpoint, accessKey, secretKey, DEFAULT_REGION, bucket);
     }
 
     public ImageStore(String endpoint, String accessKey, String secretKey, String region, String bucket) {
+        this(endpoint, accessKey, secretKey, region, bucket, Observer.NONE);
+    }
+
+    /** @param observer told the outcome of every call that reaches for the server ({@link StorageOutage}) */
+    public ImageStore(String endpoint, String accessKey, String secretKey, String region, String bucket,
+            Observer observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
         this.bucket = Objects.requireNonNull(bucket, "bucket");
         this.client = MinioClient.builder()
                 .endpoint(Objects.requireNonNull(endpoint, "endpoint"))
@@ -146,7 +177,7 @@ public final class ImageStore {
         if (ttl.compareTo(Duration.ofSeconds(1)) < 0 || ttl.compareTo(MAX_PRESIGN_TTL) > 0) {
             throw new IllegalArgumentException("Presigned URL ttl must be between 1 s and 7 days, was " + ttl);
         }
-        return call("presignedGetUrl", key, () -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
+        return local("presignedGetUrl", key, () -> client.getPresignedObjectUrl(GetPresignedObjectUrlArgs.builder()
                 .method(Method.GET)
                 .bucket(bucket)
                 .object(key)
@@ -159,7 +190,21 @@ public final class ImageStore {
         T call() throws Exception;
     }
 
+    /** A call to the server: its outcome is reported to the observer. */
     private <T> T call(String operation, String key, SdkCall<T> sdkCall) {
+        T result;
+        try {
+            result = local(operation, key, sdkCall);
+        } catch (StorageException e) {
+            observer.failed(e);
+            throw e;
+        }
+        observer.answered();
+        return result;
+    }
+
+    /** A call that may not reach the server (presigning is computed here): nothing to report. */
+    private <T> T local(String operation, String key, SdkCall<T> sdkCall) {
         try {
             return sdkCall.call();
         } catch (ErrorResponseException e) {

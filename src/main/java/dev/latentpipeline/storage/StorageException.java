@@ -20,6 +20,14 @@ public class StorageException extends PipelineException {
         this.errorCode = errorCode;
     }
 
+    /** The same failure, its message led by {@code note} (why the request now fails with it). */
+    StorageException(String note, StorageException failure) {
+        super(ErrorCode.STORAGE_ERROR, note + ": " + failure.getMessage(), failure.getCause());
+        this.bucket = failure.bucket;
+        this.key = failure.key;
+        this.errorCode = failure.errorCode;
+    }
+
     public String bucket() {
         return bucket;
     }
