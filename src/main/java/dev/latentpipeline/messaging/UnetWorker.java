@@ -408,6 +408,7 @@ public class UnetWorker {
             if (StorageOutage.isOutage(error) && inHand.delivery.mustYield()) {
                 // It waited for storage when its partition moved or the worker stopped: not failed, not committed.
                 LOG.infof("%s waited for object storage and hands on to its partition's next owner", request.id());
+                running.remove(request.id());
                 inHand.end(null);
                 inHand.delivery.release();
                 return;
