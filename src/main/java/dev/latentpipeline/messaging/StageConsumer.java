@@ -35,8 +35,8 @@ import org.jboss.logging.Logger;
  * <li>back-pressure: it pauses fetching while {@code prefetch} messages wait untaken, so a busy worker holds no more
  * than that beyond what it runs;</li>
  * <li>priorities: a stage reads one topic per priority (high, normal, low); {@link #take} gives the highest priority
- * waiting, except that a message which has waited longer than {@code maxWait} since it was sent goes before
- * higher-priority ones (oldest first), so low priority is never starved;</li>
+ * waiting, except that while lower-priority messages wait, every {@code share}-th message taken is the oldest of
+ * them: low priority is never starved, and the rule does not depend on how fast the machine is;</li>
  * <li>partitions moving away (a worker joining) or the worker stopping: work in hand on them is told to
  * {@link Delivery#mustYield yield}, the consumer waits for it (at most {@code grace}), commits, and only then lets
  * the partition go, so its next owner redoes nothing.</li>
@@ -71,13 +71,19 @@ public final class StageConsumer implements AutoCloseable {
      *
      * @param topics the stage's input topics, highest priority first (one topic: no priorities)
      * @param prefetch messages fetched ahead per priority
-     * @param maxWait after this long since it was sent, a message is taken before higher-priority ones
+     * @param share while lower-priority messages wait, every share-th message taken is the oldest of them
      */
     public record Settings(String stage, List<String> topics, Map<String, Object> kafka, int prefetch, Duration grace,
-            Duration maxWait) {
+            int share) {
+
+        public Settings {
+            if (share < 2) {
+                throw new IllegalArgumentException("sd.priority.share must be at least 2, got " + share);
+            }
+        }
 
         public Settings(String stage, String topic, Map<String, Object> kafka, int prefetch, Duration grace) {
-            this(stage, List.of(topic), kafka, prefetch, grace, Duration.ofDays(365));
+            this(stage, List.of(topic), kafka, prefetch, grace, Integer.MAX_VALUE);
         }
     }
 
@@ -104,6 +110,8 @@ public final class StageConsumer implements AutoCloseable {
     private final Map<TopicPartition, Owned> owned = new HashMap<>();
     /** Fetched, not yet taken, one queue per priority (the index of the topic in the settings). */
     private final List<ArrayDeque<Delivery>> waiting = new ArrayList<>();
+    /** Messages of the highest priority taken in a row while lower-priority ones waited. */
+    private int passedOver;
     /** Which priorities' partitions are paused (their queue is full). */
     private final boolean[] pausedPriority;
     private long turns;
@@ -165,8 +173,9 @@ public final class StageConsumer implements AutoCloseable {
     }
 
     /**
-     * The message to take now: the oldest overdue one (waited longer than maxWait since sent) of a priority below
-     * the highest waiting, else the first of the highest priority waiting. Holding this monitor.
+     * The message to take now: the first of the highest priority waiting, except that after {@code share - 1} of
+     * those in a row while lower-priority messages waited, the oldest lower-priority one (by when it was sent).
+     * Holding this monitor.
      */
     private Delivery next() {
         int highest = -1;
@@ -176,17 +185,25 @@ public final class StageConsumer implements AutoCloseable {
         if (highest < 0) {
             return null;
         }
-        long dueBefore = Delivery.epochMicros() - settings.maxWait().toNanos() / 1_000;
-        int chosen = highest;
+        int oldestLower = -1;
         long oldest = Long.MAX_VALUE;
         for (int i = highest + 1; i < waiting.size(); i++) {
             Delivery head = waiting.get(i).peek();
-            if (head != null && head.sentAtUs() < dueBefore && head.sentAtUs() < oldest) {
+            if (head != null && head.sentAtUs() < oldest) {
                 oldest = head.sentAtUs();
-                chosen = i;
+                oldestLower = i;
             }
         }
-        return waiting.get(chosen).poll();
+        if (oldestLower < 0) {
+            passedOver = 0;
+            return waiting.get(highest).poll();
+        }
+        if (passedOver >= settings.share() - 1) {
+            passedOver = 0;
+            return waiting.get(oldestLower).poll();
+        }
+        passedOver++;
+        return waiting.get(highest).poll();
     }
 
     private int priorityOf(Delivery delivery) {

@@ -86,7 +86,7 @@ public class TextEncoderWorker {
         producer.warmUp(outputs);
         consumer = StageConsumer.start(new StageConsumer.Settings(Stages.TEXT_ENCODER,
                 RequestPriority.topics(config.topics().requests()), clients.stageConsumer(Stages.TEXT_ENCODER, GROUP,
-                        worker.id(), 8), 8, config.unet().shutdownGrace(), config.priority().maxWait()),
+                        worker.id(), 8), 8, config.unet().shutdownGrace(), config.priority().share()),
                 new StageConsumer.PartitionListener() {
                 }, c -> new KafkaClientMetrics(c).bindTo(registry));
         consumers.register(consumer);

@@ -117,7 +117,7 @@ public class UnetWorker {
         producer.warmUp(outputs);
         consumer = StageConsumer.start(new StageConsumer.Settings(Stages.UNET, inputs,
                 clients.stageConsumer(Stages.UNET, GROUP, worker.id(), maxBatch), maxBatch,
-                config.unet().shutdownGrace(), config.priority().maxWait()), new StageConsumer.PartitionListener() {
+                config.unet().shutdownGrace(), config.priority().share()), new StageConsumer.PartitionListener() {
                     @Override
                     public void assigned(Collection<TopicPartition> partitions) {
                         checkpoints.load(partitions);

@@ -96,7 +96,7 @@ public class VaeWorker {
         events.warmUp();
         StageConsumer consumer = StageConsumer.start(new StageConsumer.Settings(Stages.VAE,
                 RequestPriority.topics(config.topics().latents()), clients.stageConsumer(Stages.VAE, GROUP, worker.id(), 2), 2,
-                config.unet().shutdownGrace(), config.priority().maxWait()), new StageConsumer.PartitionListener() {
+                config.unet().shutdownGrace(), config.priority().share()), new StageConsumer.PartitionListener() {
                 }, c -> new KafkaClientMetrics(c).bindTo(registry));
         consumers.register(consumer);
         SerialWorker.start(consumer, this::handle, "vae-worker");

@@ -138,13 +138,11 @@ public interface PipelineConfig {
     /** Request priorities (README, "Priorities"). */
     interface Priorities {
         /**
-         * A message that has waited this long since the previous stage sent it is taken before higher-priority ones:
-         * a steady stream of high-priority work delays low-priority work by about this much per stage, never for
-         * ever.
+         * While lower-priority work waits, every this-many-th message a stage takes is the oldest lower-priority one:
+         * under a steady stream of high-priority work, low priority still gets one turn in 8 (at least 2).
          */
-        @WithName("max-wait")
-        @WithDefault("60s")
-        java.time.Duration maxWait();
+        @WithDefault("8")
+        int share();
     }
 
     /** Live previews of running jobs (README, "Previews"). */

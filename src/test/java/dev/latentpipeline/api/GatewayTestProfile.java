@@ -7,7 +7,7 @@ import java.util.Map;
  * One profile for every gateway test (each distinct profile restarts Quarkus and the broker): API keys on, a webhook
  * secret, loopback admitted for the local webhook receivers, short webhook retry window, a small in-flight bound, and
  * one job at a time on the UNet (no batching, no side checkpoints), so a long job keeps the one UNet worker busy while
- * others wait in line; the first API key may submit high priority, and waiting turns a job's priority up after 6 s.
+ * others wait in line; the first API key may submit high priority, and low priority gets one turn in 4.
  */
 public class GatewayTestProfile implements QuarkusTestProfile {
     public static final String KEY = "test-key-alpha";
@@ -15,8 +15,8 @@ public class GatewayTestProfile implements QuarkusTestProfile {
     /** whsec_ + base64 of 32 bytes 0x01..0x20. */
     public static final String SECRET = "whsec_AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
     public static final int MAX_IN_FLIGHT = 6;
-    /** Short, so a test sees low priority served under a stream of high; longer than a test's blocking job. */
-    public static final java.time.Duration PRIORITY_MAX_WAIT = java.time.Duration.ofSeconds(6);
+    /** Lower priority gets every 4th turn while higher priority waits. */
+    public static final int PRIORITY_SHARE = 4;
 
     @Override
     public Map<String, String> getConfigOverrides() {
@@ -31,6 +31,6 @@ public class GatewayTestProfile implements QuarkusTestProfile {
                 Map.entry("sd.unet.checkpoint-every", "never"),
                 Map.entry("sd.unet.max-batch", "1"),
                 Map.entry("sd.api.high-priority-keys", KEY),
-                Map.entry("sd.priority.max-wait", PRIORITY_MAX_WAIT.toSeconds() + "s"));
+                Map.entry("sd.priority.share", Integer.toString(PRIORITY_SHARE)));
     }
 }

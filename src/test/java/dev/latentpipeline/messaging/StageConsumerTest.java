@@ -74,11 +74,11 @@ class StageConsumerTest {
     }
 
     private static StageConsumer consumer(String topic, String group, String client, int prefetch) {
-        return consumer(List.of(topic), group, client, prefetch, Duration.ofDays(1));
+        return consumer(List.of(topic), group, client, prefetch, Integer.MAX_VALUE);
     }
 
     private static StageConsumer consumer(List<String> topics, String group, String client, int prefetch,
-            Duration maxWait) {
+            int share) {
         Map<String, Object> kafkaConfig = new HashMap<>();
         kafkaConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         kafkaConfig.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -88,7 +88,7 @@ class StageConsumerTest {
         kafkaConfig.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
                 CooperativeStickyAssignor.class.getName());
         return StageConsumer.start(new StageConsumer.Settings(client, topics, kafkaConfig, prefetch,
-                Duration.ofSeconds(20), maxWait), new StageConsumer.PartitionListener() {
+                Duration.ofSeconds(20), share), new StageConsumer.PartitionListener() {
                 }, c -> {
                 });
     }
@@ -194,38 +194,27 @@ class StageConsumerTest {
     }
 
     @Test
-    void higherPriorityIsTakenFirstUnlessALowerOneWaitedTooLong() throws Exception {
+    void higherPriorityIsTakenFirstAndLowerPriorityGetsEveryShareThTurn() throws Exception {
         String high = topic(1);
         String normal = topic(1);
         String low = topic(1);
         produce(low, 0, 2);
         produce(normal, 0, 2);
-        produce(high, 0, 2);
-        StageConsumer strict = consumer(List.of(high, normal, low), "g-" + UUID.randomUUID(), "strict", 4,
-                Duration.ofDays(1));
+        produce(high, 0, 4);
+        StageConsumer consumer = consumer(List.of(high, normal, low), "g-" + UUID.randomUUID(), "shares", 8, 3);
         try {
-            awaitFetched(strict, 6);
+            awaitFetched(consumer, 8);
             List<String> order = new java.util.ArrayList<>();
-            for (int i = 0; i < 6; i++) {
-                Delivery d = take(strict);
+            for (int i = 0; i < 8; i++) {
+                Delivery d = take(consumer);
                 order.add(d.partition().topic());
                 d.done();
             }
-            assertEquals(List.of(high, high, normal, normal, low, low), order);
+            // Share 3: two highs, then the oldest lower one (a low: sent first), two highs, the oldest lower one
+            // (the other low), then what is left, highest first.
+            assertEquals(List.of(high, high, low, high, high, low, normal, normal), order);
         } finally {
-            strict.stop();
-        }
-        // The same backlog read with a max wait the messages have already exceeded: the oldest waiting message goes
-        // first whatever its priority (the low ones were sent first), then the rest oldest first.
-        StageConsumer aging = consumer(List.of(high, normal, low), "g-" + UUID.randomUUID(), "aging", 4,
-                Duration.ofMillis(1));
-        try {
-            awaitFetched(aging, 6);
-            Delivery first = take(aging);
-            assertEquals(low, first.partition().topic(), "the overdue low-priority message goes first");
-            first.release();
-        } finally {
-            aging.stop();
+            consumer.stop();
         }
     }
 }

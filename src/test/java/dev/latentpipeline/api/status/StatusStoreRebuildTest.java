@@ -49,7 +49,8 @@ class StatusStoreRebuildTest {
     void aFreshReplicaRebuildsEveryJobFromTheLog() {
         String finished = submit("{\"prompt\":\"red\",\"width\":16,\"height\":16,\"steps\":3}");
         await("completion", () -> live.get(finished).map(JobStatus::terminal).orElse(false));
-        String running = submit("{\"prompt\":\"blue\",\"width\":512,\"height\":512,\"steps\":150,\"num_images\":2}");
+        // Long enough to be still denoising when the replica has caught up and the cancel lands.
+        String running = submit("{\"prompt\":\"blue\",\"width\":1024,\"height\":1024,\"steps\":150,\"num_images\":4}");
         await("denoising", () -> live.get(running).map(j -> "denoising".equals(j.status())).orElse(false));
 
         StatusStore replica = new StatusStore();
