@@ -1,5 +1,6 @@
 package dev.latentpipeline.messaging;
 
+import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageMetrics;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
@@ -49,6 +50,8 @@ public class TextEncoderWorker {
     @Inject
     TextEncodingStage stage;
     @Inject
+    ModelRepository models;
+    @Inject
     WorkerIdentity worker;
     @Inject
     MessagingTracing tracing;
@@ -65,7 +68,7 @@ public class TextEncoderWorker {
         if (!Role.parse(config.roles()).contains(Role.TEXT_ENCODER)) {
             return;
         }
-        parser = new RequestParser(RequestLimits.from(config.limits()));
+        parser = new RequestParser(RequestLimits.from(config.limits()), models.family());
         stage.warmUp();
         producer.warmUp(java.util.List.of(config.topics().embeddings(), config.topics().events()));
         consumer = StageConsumer.start(new StageConsumer.Settings(Stages.TEXT_ENCODER, config.topics().requests(),
