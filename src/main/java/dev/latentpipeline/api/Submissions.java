@@ -5,6 +5,7 @@ import dev.latentpipeline.api.problem.Problem;
 import dev.latentpipeline.api.status.StatusStore;
 import dev.latentpipeline.api.webhook.CallbackUrlPolicy;
 import dev.latentpipeline.api.webhook.WebhookConfig;
+import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.messaging.EventPublisher;
 import dev.latentpipeline.pipeline.GenerationEvent;
@@ -56,6 +57,8 @@ public class Submissions {
     WorkerIdentity worker;
     @Inject
     Admission admission;
+    @Inject
+    ModelRepository models;
 
     private RequestParser parser;
     private CallbackUrlPolicy callbacks;
@@ -63,7 +66,7 @@ public class Submissions {
 
     @PostConstruct
     void init() {
-        parser = new RequestParser(RequestLimits.from(config.limits()));
+        parser = new RequestParser(RequestLimits.from(config.limits()), models.family());
         callbacks = new CallbackUrlPolicy(webhooks.allow().orElse(List.of()));
     }
 

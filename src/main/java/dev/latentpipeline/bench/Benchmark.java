@@ -6,6 +6,7 @@ import dev.latentpipeline.denoise.DenoisingStage;
 import dev.latentpipeline.denoise.PerImageNoise;
 import dev.latentpipeline.messaging.KafkaClients;
 import dev.latentpipeline.messaging.UnetWorker;
+import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.RequestLimits;
@@ -54,6 +55,8 @@ public class Benchmark {
     ImageStore store;
     @Inject
     UnetWorker unet;
+    @Inject
+    ModelRepository models;
 
     /** {@code --model-dir}, read before the application starts. */
     public static String modelDirOption(String[] args) {
@@ -62,7 +65,7 @@ public class Benchmark {
 
     public int run(String[] args) throws Exception {
         BenchOptions options = BenchOptions.parse(args, json);
-        RequestParser parser = new RequestParser(RequestLimits.from(config.limits()));
+        RequestParser parser = new RequestParser(RequestLimits.from(config.limits()), models.family());
         ObjectNode template = options.template().deepCopy();
         FloatTensor latents = null;
         if (options.latents()) {

@@ -49,8 +49,8 @@ public class InProcessPipeline {
             throw new TimeoutException("the denoising engine had no room within " + timeout);
         }
         CompletableFuture<DenoisingStage.Denoised> done = new CompletableFuture<>();
-        denoise.submit(new DenoisingStage.Job(request, embeddings.prompt(), embeddings.negativePrompt(), null,
-                explicitNoise), 0, new ToTheEnd(done));
+        denoise.submit(new DenoisingStage.Job(request, embeddings.tensors(), null, explicitNoise), 0,
+                new ToTheEnd(done));
         DenoisingStage.Denoised denoised;
         try {
             denoised = done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

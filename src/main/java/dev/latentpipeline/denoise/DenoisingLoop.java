@@ -2,16 +2,25 @@ package dev.latentpipeline.denoise;
 
 import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.tensor.FloatTensor;
+import dev.latentpipeline.model.family.Conditioning;
+import dev.latentpipeline.model.family.UnetInput;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * The scheduler loop of one request in latent space, run to the end on the calling thread: start from the given
  * latents at a given step (noise scaled by the scheduler's init_noise_sigma at step 0 for text-to-image, a noised
  * image part-way for img2img: see {@link StartLatents}), ask the UNet for its prediction at each timestep (with
  * classifier-free guidance when an unconditional embedding is given), and let the scheduler step the latents
- * towards the image. It runs on {@link DenoisingEngine}, the same step code the UNet stage batches requests with.
+ * towards the image. SD conditioning only (encoder_hidden_states): the stage feeds every family's. It runs on
+ * {@link DenoisingEngine}, the same step code the UNet stage batches requests with.
  */
 public final class DenoisingLoop {
+    /** The SD families' one conditioning input, which this single-request loop feeds. */
+    private static final UnetInput SD_HIDDEN = new UnetInput(UNet.HIDDEN_INPUT, Conditioning.PROMPT_EMBEDS,
+            Conditioning.NEGATIVE_PROMPT_EMBEDS);
     private final UNet unet;
 
     public DenoisingLoop(UNet unet) {
@@ -69,9 +78,15 @@ public final class DenoisingLoop {
         };
         boolean guided = inputs.negativePromptEmbeds() != null;
         int images = Math.toIntExact(inputs.start().latents().dim(0));
+        Map<String, FloatTensor> wire = new HashMap<>();
+        wire.put(Conditioning.PROMPT_EMBEDS, inputs.promptEmbeds());
+        if (guided) {
+            wire.put(Conditioning.NEGATIVE_PROMPT_EMBEDS, inputs.negativePromptEmbeds());
+        }
+        Map<String, FloatTensor> rows = UnetConditioning.rows(List.of(SD_HIDDEN), OptionalInt.empty(), wire, guided,
+                inputs.guidanceScale(), images);
         DenoisingJob job = new DenoisingJob("local", control, scheduler, null, inputs.start(), guided,
-                inputs.guidanceScale(), TextConditioning.rows(unet, inputs.promptEmbeds(),
-                        inputs.negativePromptEmbeds(), images), e -> e, finished -> result[0] = finished.latents(), j -> List.of());
+                inputs.guidanceScale(), rows, e -> e, finished -> result[0] = finished.latents(), j -> List.of());
         DenoisingEngine engine = new DenoisingEngine(unet, 1, "local");
         engine.tryReserve();
         engine.add(job);

@@ -5,6 +5,7 @@ import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.model.family.ModelFamily;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
@@ -38,9 +39,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class DenoisingStage {
     private static final Logger LOG = Logger.getLogger(DenoisingStage.class);
-    /** SD's latent channels; the VAE maps them to and from RGB at 1/8 of the image size. */
-    static final int LATENT_CHANNELS = 4;
-    static final int VAE_DOWNSAMPLE = 8;
     static final String FALLBACK_SCHEDULER = "euler";
 
     @Inject
@@ -52,6 +50,7 @@ public class DenoisingStage {
     @Inject
     WorkerIdentity worker;
 
+    private ModelFamily family;
     private UNet unet;
     private DenoisingEngine engine;
     private SchedulerConfig schedulerConfig;
@@ -70,15 +69,14 @@ public class DenoisingStage {
     }
 
     /**
-     * A job's input: the request, its text embeddings (negative null without guidance), an optional resume point,
-     * and optionally the request's explicit initial noise already in hand (null: read {@code request.latents()}
-     * from object storage, or draw it from the seeds).
+     * A job's input: the request, its conditioning tensors by wire name (as on sd.embeddings: prompt_embeds, and
+     * whatever else its model family makes), an optional resume point, and optionally the request's explicit initial
+     * noise already in hand (null: read {@code request.latents()} from object storage, or draw it from the seeds).
      */
-    public record Job(GenerationRequest request, FloatTensor promptEmbeds, FloatTensor negativePromptEmbeds,
-            Checkpoint resume, FloatTensor explicitNoise) {
-        public Job(GenerationRequest request, FloatTensor promptEmbeds, FloatTensor negativePromptEmbeds,
-                Checkpoint resume) {
-            this(request, promptEmbeds, negativePromptEmbeds, resume, null);
+    public record Job(GenerationRequest request, Map<String, FloatTensor> conditioning, Checkpoint resume,
+            FloatTensor explicitNoise) {
+        public Job(GenerationRequest request, Map<String, FloatTensor> conditioning, Checkpoint resume) {
+            this(request, conditioning, resume, null);
         }
     }
 
@@ -86,7 +84,8 @@ public class DenoisingStage {
     void open() {
         schedulerConfig = SchedulerConfig.fromJson(models.layout().schedulerConfig());
         initialLatents = new InitialLatents(store, this::vaeEncoder);
-        unet = new UNet(models.unet());
+        family = models.family();
+        unet = new UNet(models.unet(), UnetConditioning.inputNames(family.unetInputs(), family.timeCondProjDim()));
         engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id()).start("unet-engine");
         preparer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "unet-prepare");
@@ -159,9 +158,17 @@ public class DenoisingStage {
 
     private DenoisingJob prepare(Job job, long startedMs, long startNanos, long queuedUs, JobControl control) {
         GenerationRequest request = job.request();
-        if (job.promptEmbeds() == null || (request.guided() && job.negativePromptEmbeds() == null)) {
-            throw new PipelineException(ErrorCode.INTERNAL_ERROR, "stage message lacks the prompt embeddings");
+        int factor = family.vaeScaleFactor();
+        if (request.width() % factor != 0 || request.height() % factor != 0) {
+            throw new PipelineException(ErrorCode.INVALID_REQUEST, "width and height must be multiples of " + factor
+                    + " for this model (its VAE's scale factor), got " + request.width() + "x" + request.height(),
+                    List.of(new PipelineException.FieldError(request.width() % factor != 0 ? "width" : "height",
+                            "must be a multiple of " + factor)), null);
         }
+        boolean guided = family.classifierFreeGuidance(request);
+        // Built first: a message without the conditioning this family needs fails before any storage read.
+        Map<String, FloatTensor> conditioning = UnetConditioning.rows(family.unetInputs(), family.timeCondProjDim(),
+                job.conditioning(), guided, request.guidanceScale(), request.numImages());
         String schedulerName = request.scheduler() != null ? request.scheduler() : defaultScheduler();
         GenerationRequest resolved = request.withScheduler(schedulerName);
         PerImageNoise noise;
@@ -187,14 +194,12 @@ public class DenoisingStage {
             scheduler = createScheduler(schedulerName, noise);
             RequestSchedule.set(scheduler, request);
             InitialLatents.Prepared prepared = initialLatents.prepare(request, scheduler, noise, new long[] {
-                request.numImages(), LATENT_CHANNELS, request.height() / VAE_DOWNSAMPLE,
-                request.width() / VAE_DOWNSAMPLE}, job.explicitNoise());
+                request.numImages(), family.latentChannels(), request.height() / factor, request.width() / factor},
+                    job.explicitNoise());
             start = prepared.start();
             warnings = prepared.warnings();
             storageNanos = prepared.storageNanos();
         }
-        Map<String, FloatTensor> conditioning = TextConditioning.rows(unet, job.promptEmbeds(),
-                request.guided() ? job.negativePromptEmbeds() : null, request.numImages());
         List<String> notes = warnings;
         int fromStep = start.index();
         long storageUs = storageNanos / 1_000;
@@ -206,7 +211,7 @@ public class DenoisingStage {
                     .setStorageUs(storageUs).setLargestBatch(running.largestBatch).build());
             return all;
         };
-        return new DenoisingJob(request.id(), control, scheduler, noise, start, request.guided(),
+        return new DenoisingJob(request.id(), control, scheduler, noise, start, guided,
                 (float) request.guidanceScale(), conditioning,
                 e -> e instanceof IndexOutOfBoundsException bounds ? scheduleError(bounds, scheduler, schedulerName,
                         request.steps()) : e,
@@ -249,7 +254,7 @@ public class DenoisingStage {
 
     private VaeEncoder vaeEncoder() {
         if (vaeEncoder == null) {
-            vaeEncoder = new VaeEncoder(models.vaeEncoder(), models.layout().vaeScalingFactor());
+            vaeEncoder = new VaeEncoder(models.vaeEncoder(), family.latentScaling());
         }
         return vaeEncoder;
     }

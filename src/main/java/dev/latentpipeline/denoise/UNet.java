@@ -1,32 +1,59 @@
 package dev.latentpipeline.denoise;
 
+import dev.latentpipeline.model.ModelException;
 import dev.latentpipeline.model.OnnxModel;
 import dev.latentpipeline.tensor.FloatTensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The noise-predicting UNet, called on a batch of rows that may belong to several jobs. Exports disagree on the
  * timestep input: float or int64, shaped [batch], [1] or a scalar; this reads the declared form from the session
- * and feeds that. Only a [batch] timestep lets rows at different timesteps share one call.
+ * and feeds that. Only a [batch] timestep lets rows at different timesteps share one call. Its other inputs are the
+ * conditioning its model family names (encoder_hidden_states; SDXL's text_embeds and time_ids; timestep_cond for a
+ * guidance-embedding UNet): checked against the session when it opens, so a mismatch fails at load, naming both.
  */
 public final class UNet {
+    static final String HIDDEN_INPUT = "encoder_hidden_states";
+
     private final OnnxModel model;
     private final String sampleInput;
     private final String timestepInput;
-    private final String hiddenInput;
+    private final Set<String> conditioningInputs;
     private final long[] timestepShape;
 
+    /** An SD UNet: encoder_hidden_states is its only conditioning. */
     public UNet(OnnxModel model) {
+        this(model, Set.of(HIDDEN_INPUT));
+    }
+
+    /** @param conditioningInputs every input besides sample and timestep that the family feeds */
+    public UNet(OnnxModel model, Set<String> conditioningInputs) {
         this.model = model;
         this.sampleInput = model.firstInputNamed("sample");
         this.timestepInput = model.firstInputNamed("timestep", "timesteps", "t");
-        this.hiddenInput = model.firstInputNamed("encoder_hidden_states");
         this.timestepShape = model.input(timestepInput).getShape();
         if (timestepShape.length > 1) {
             throw new IllegalArgumentException("unet timestep input has unsupported shape "
                     + Arrays.toString(timestepShape));
+        }
+        this.conditioningInputs = Set.copyOf(conditioningInputs);
+        Set<String> missing = new TreeSet<>(conditioningInputs);
+        missing.removeAll(model.inputs().keySet());
+        Set<String> unfed = new TreeSet<>(model.inputs().keySet());
+        unfed.removeAll(conditioningInputs);
+        unfed.remove(sampleInput);
+        unfed.remove(timestepInput);
+        if (!missing.isEmpty() || !unfed.isEmpty()) {
+            throw new ModelException(model.name() + " declares the inputs " + model.inputs().keySet()
+                    + "; its model family feeds " + sampleInput + ", " + timestepInput + " and " + new TreeSet<>(
+                    conditioningInputs) + (missing.isEmpty() ? "" : " (missing: " + missing + ")")
+                    + (unfed.isEmpty() ? "" : " (not fed: " + unfed + ")")
+                    + ". Check the export's model_index.json and unet/config.json (time_cond_proj_dim, "
+                    + "addition_embed_type) against the model.");
         }
     }
 
@@ -34,21 +61,14 @@ public final class UNet {
         return model;
     }
 
-    /** The name of the text conditioning input (encoder_hidden_states). */
-    public String hiddenInput() {
-        return hiddenInput;
+    /** The conditioning inputs each call takes, besides sample and timestep. */
+    public Set<String> conditioningInputs() {
+        return conditioningInputs;
     }
 
     /** Whether one call can carry a different timestep per row: the export declares timestep as [batch]. */
     public boolean timestepPerRow() {
         return timestepShape.length == 1 && timestepShape[0] != 1;
-    }
-
-    /** Predicts the model output (noise, or v for v-prediction models) for every item of the batch. */
-    public FloatTensor predict(FloatTensor sample, double timestep, FloatTensor encoderHiddenStates) {
-        float[] timesteps = new float[Math.toIntExact(sample.dim(0))];
-        Arrays.fill(timesteps, (float) timestep);
-        return predict(sample, timesteps, Map.of(hiddenInput, encoderHiddenStates), Map.of()).prediction();
     }
 
     /** One call's prediction, rows in the order of the sample, and its time inside ONNX Runtime. */

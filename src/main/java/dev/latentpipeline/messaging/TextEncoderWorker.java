@@ -1,5 +1,6 @@
 package dev.latentpipeline.messaging;
 
+import dev.latentpipeline.model.ModelRepository;
 import dev.latentpipeline.observability.StageMetrics;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
@@ -57,6 +58,8 @@ public class TextEncoderWorker {
     @Inject
     Completions completions;
     @Inject
+    ModelRepository models;
+    @Inject
     WorkerIdentity worker;
     @Inject
     MessagingTracing tracing;
@@ -79,7 +82,7 @@ public class TextEncoderWorker {
         if (!Role.parse(config.roles()).contains(Role.TEXT_ENCODER)) {
             return;
         }
-        parser = new RequestParser(RequestLimits.from(config.limits()));
+        parser = new RequestParser(RequestLimits.from(config.limits()), models.family());
         stage.warmUp();
         java.util.List<String> outputs = new java.util.ArrayList<>(RequestPriority.topics(config.topics().embeddings()));
         outputs.add(config.topics().events());

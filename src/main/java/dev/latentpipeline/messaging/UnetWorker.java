@@ -193,10 +193,9 @@ public class UnetWorker {
             GenerationRequest request = StageMessages.request(message);
             Checkpoint resume = state != null && state.hasCheckpoint() ? Checkpoint.fromProto(state.getCheckpoint())
                     : message.hasCheckpoint() ? Checkpoint.fromProto(message.getCheckpoint()) : null;
-            FloatTensor prompt = StageMessages.tensor(message, "prompt_embeds");
-            FloatTensor negative = request.guided() ? StageMessages.tensor(message, "negative_prompt_embeds") : null;
             Job job = new Job(inHand, message, request, resume == null ? -1 : resume.stepsDone());
-            stage.submit(new DenoisingStage.Job(request, prompt, negative, resume), inHand.queuedUs(), job);
+            stage.submit(new DenoisingStage.Job(request, StageMessages.tensors(message), resume), inHand.queuedUs(),
+                    job);
         } catch (RuntimeException e) {
             stage.unreserve();
             String id = requestId;

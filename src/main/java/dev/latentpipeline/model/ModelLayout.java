@@ -5,15 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The standard ONNX Stable Diffusion export layout (diffusers' and optimum's): one folder per sub-model, each
- * with a model.onnx (and possibly external weight files beside it), plus tokenizer/ and scheduler/.
+ * with a model.onnx (and possibly external weight files beside it), plus tokenizer folders and scheduler/. Which
+ * folders a model has and what their configs mean is its family's business ({@code model.family}).
  */
 public record ModelLayout(Path root) {
-    /** SD 1.x's VAE scaling factor, used when the export does not state one. */
-    public static final float DEFAULT_VAE_SCALING_FACTOR = 0.18215f;
-
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ModelLayout open(Path root) {
@@ -47,21 +46,33 @@ public record ModelLayout(Path root) {
         return root.resolve("scheduler").resolve("scheduler_config.json");
     }
 
-    /**
-     * The VAE's latent scaling factor: optimum writes the VAE config beside each VAE part; diffusers' own ONNX
-     * export writes none, and SD 1.x's 0.18215 applies.
-     */
-    public float vaeScalingFactor() {
-        for (String folder : new String[] {"vae_decoder", "vae_encoder", "vae"}) {
-            Path config = root.resolve(folder).resolve("config.json");
-            if (Files.isRegularFile(config)) {
-                JsonNode factor = readJson(config).get("scaling_factor");
-                if (factor != null && factor.isNumber()) {
-                    return factor.floatValue();
-                }
-            }
-        }
-        return DEFAULT_VAE_SCALING_FACTOR;
+    /** A sub-model folder's ONNX file ({@code <folder>/model.onnx}; external weights lie beside it). */
+    public Path model(String folder) {
+        return root.resolve(folder).resolve("model.onnx");
+    }
+
+    /** A folder of the export (a tokenizer's, a sub-model's). */
+    public Path folder(String name) {
+        return root.resolve(name);
+    }
+
+    /** Whether the export has this folder. */
+    public boolean has(String folder) {
+        return Files.isDirectory(root.resolve(folder));
+    }
+
+    /** model_index.json, when the export has one (diffusers and optimum write it). */
+    public Optional<JsonNode> modelIndex() {
+        return optionalJson(root.resolve("model_index.json"));
+    }
+
+    /** A sub-model's config.json (optimum writes one beside every model; diffusers' own ONNX export does not). */
+    public Optional<JsonNode> config(String folder) {
+        return optionalJson(root.resolve(folder).resolve("config.json"));
+    }
+
+    private static Optional<JsonNode> optionalJson(Path file) {
+        return Files.isRegularFile(file) ? Optional.of(readJson(file)) : Optional.empty();
     }
 
     public static JsonNode readJson(Path file) {

@@ -1,6 +1,8 @@
 package dev.latentpipeline.model;
 
 import dev.latentpipeline.model.builtin.BuiltinModel;
+import dev.latentpipeline.model.family.ModelFamilies;
+import dev.latentpipeline.model.family.ModelFamily;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -25,6 +26,7 @@ public class ModelRepository {
     private final PipelineConfig config;
     private final Map<String, OnnxModel> open = new ConcurrentHashMap<>();
     private volatile ModelLayout layout;
+    private volatile ModelFamily family;
     private volatile OnnxRuntime runtime;
 
     @Inject
@@ -40,6 +42,24 @@ public class ModelRepository {
                     layout = resolve();
                 }
                 current = layout;
+            }
+        }
+        return current;
+    }
+
+    /**
+     * The served model's family, read from the export's JSON files (no model is loaded): what every stage, and the
+     * gateway's request parser, asks instead of assuming SD 1.x.
+     */
+    public ModelFamily family() {
+        ModelFamily current = family;
+        if (current == null) {
+            synchronized (this) {
+                if (family == null) {
+                    family = ModelFamilies.detect(layout());
+                    LOG.infof("Model family: %s", family.name());
+                }
+                current = family;
             }
         }
         return current;
@@ -75,31 +95,32 @@ public class ModelRepository {
     }
 
     public OnnxModel textEncoder() {
-        return model("text_encoder", ModelLayout::textEncoder);
+        return model("text_encoder");
     }
 
     public OnnxModel unet() {
-        return model("unet", ModelLayout::unet);
+        return model("unet");
     }
 
     public OnnxModel vaeDecoder() {
-        return model("vae_decoder", ModelLayout::vaeDecoder);
+        return model("vae_decoder");
     }
 
     public OnnxModel vaeEncoder() {
-        return model("vae_encoder", ModelLayout::vaeEncoder);
+        return model("vae_encoder");
     }
 
     /** A TAESD decoder for previews, from the given file (optional: exports rarely ship one). */
     public OnnxModel taesdDecoder(Path file) {
-        return model("taesd_decoder", l -> file);
+        return open.computeIfAbsent("taesd_decoder", n -> runtime().open(n, file));
     }
 
-    private OnnxModel model(String name, Function<ModelLayout, Path> file) {
-        return open.computeIfAbsent(name, n -> runtime().open(n, file.apply(layout())));
+    /** The sub-model in {@code folder} (text_encoder_2, ...), opened on first use; named after its folder. */
+    public OnnxModel model(String folder) {
+        return open.computeIfAbsent(folder, n -> runtime().open(n, layout().model(n)));
     }
 
-    /** Names of the models opened so far (text_encoder, unet, vae_decoder, vae_encoder), for readiness. */
+    /** Names (folders) of the models opened so far (text_encoder, unet, vae_decoder, ...), for readiness. */
     public Set<String> openModels() {
         return Set.copyOf(open.keySet());
     }

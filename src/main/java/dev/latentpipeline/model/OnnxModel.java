@@ -140,18 +140,30 @@ public final class OnnxModel implements AutoCloseable {
                 Map<String, FloatTensor> out = new LinkedHashMap<>();
                 for (Map.Entry<String, OnnxValue> entry : result) {
                     FloatTensor value = toFloat(entry.getKey(), entry.getValue());
-                    Tensors.requireFinite(value, name + " output '" + entry.getKey() + "'");
+                    requireFinite(entry.getKey(), value);
                     out.put(entry.getKey(), value);
                 }
                 return new Run(out, elapsed);
             }
         } catch (OrtException e) {
             throw new ModelException(name + ": inference failed: " + e.getMessage(), e);
-        } catch (NonFiniteTensorException e) {
-            throw new ModelException(e.getMessage(), e);
         } finally {
             created.forEach(OnnxTensor::close);
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /** A NaN or infinite output fails the call, saying what that usually means for this model's precision. */
+    private void requireFinite(String output, FloatTensor value) {
+        try {
+            Tensors.requireFinite(value, "output '" + output + "'");
+        } catch (NonFiniteTensorException e) {
+            TensorInfo info = outputs.get(output);
+            boolean half = info != null && info.type == OnnxJavaType.FLOAT16;
+            throw new ModelException(name + " returned NaN or infinity: " + e.getMessage() + (half
+                    ? ". Its outputs are float16, whose range ends at 65504: the model overflowed in half precision"
+                            + " (SDXL's VAE does in fp16; use an export with an fp32 or fp16-fix VAE)"
+                    : ". The model overflowed, or its weights are broken"), e);
         }
     }
 

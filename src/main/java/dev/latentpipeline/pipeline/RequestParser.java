@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 
 /**
  * Turns the bytes of an sd.requests record into a {@link GenerationRequest}: JSON, then the request schema, then
- * the deployment limits, then defaults (read from the schema's "default" keywords), id and seed.
+ * defaults (the schema's "default" keywords; width and height from the served model), id and seed, then the
+ * model-specific fields the model does not read, then the deployment limits.
  */
 public final class RequestParser {
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -30,8 +31,10 @@ public final class RequestParser {
     private final JsonSchema schema;
     private final ObjectNode defaults;
     private final RequestLimits limits;
+    private final RequestRules model;
 
-    public RequestParser(RequestLimits limits) {
+    /** @param model the served model's part of the contract (its family): default size, fields it reads */
+    public RequestParser(RequestLimits limits, RequestRules model) {
         JsonNode schemaJson = ContractSchemas.read(ContractSchemas.REQUEST);
         this.schema = ContractSchemas.compile(schemaJson);
         this.defaults = JSON.createObjectNode();
@@ -41,6 +44,7 @@ public final class RequestParser {
             }
         });
         this.limits = limits;
+        this.model = model;
     }
 
     /** The outcome: a request to run, or a rejection carrying the request id when one could be read. */
@@ -89,7 +93,20 @@ public final class RequestParser {
         if (!normalized.has("seed")) {
             normalized.put("seed", SEEDS.nextLong() & 0xFFFF_FFFFL);
         }
+        // diffusers: height = height or default_sample_size * vae_scale_factor, each on its own.
+        if (!normalized.has("width")) {
+            normalized.put("width", model.defaultWidth());
+        }
+        if (!normalized.has("height")) {
+            normalized.put("height", model.defaultHeight());
+        }
         GenerationRequest request = JSON.convertValue(normalized, GenerationRequest.class);
+        List<PipelineException.FieldError> unread = unreadFields(request);
+        if (!unread.isEmpty()) {
+            return new Rejected(requestId, new PipelineException(ErrorCode.INVALID_REQUEST, "invalid request: "
+                    + unread.get(0).message() + (unread.size() > 1 ? " (and " + (unread.size() - 1)
+                    + " more such field(s))" : ""), unread, null));
+        }
         List<PipelineException.FieldError> overLimit = limitErrors(request);
         if (!overLimit.isEmpty()) {
             String summary = overLimit.stream().map(e -> e.field() + ": " + e.message())
@@ -125,6 +142,18 @@ public final class RequestParser {
             return location.length() > 2 ? location.substring(2) : "";
         }
         return location.startsWith("/") ? location.substring(1).replace('/', '.') : location;
+    }
+
+    /** Model-specific fields the served model does not read: refused, so nobody thinks they did something. */
+    private List<PipelineException.FieldError> unreadFields(GenerationRequest r) {
+        List<PipelineException.FieldError> errors = new ArrayList<>();
+        r.modelSpecificFields().forEach((field, present) -> {
+            if (present && !model.honouredFields().contains(field)) {
+                errors.add(new PipelineException.FieldError(field, field + " is not read by " + model.modelName()
+                        + " models, which this deployment serves"));
+            }
+        });
+        return errors;
     }
 
     private List<PipelineException.FieldError> limitErrors(GenerationRequest r) {

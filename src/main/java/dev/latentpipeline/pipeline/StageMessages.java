@@ -6,6 +6,8 @@ import dev.latentpipeline.tensor.TensorWireCodec;
 import dev.latentpipeline.wire.StageMessage;
 import dev.latentpipeline.wire.StageRecord;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.latentpipeline.wire.TensorProto;
 
 /** Reads and writes {@link StageMessage}s, the binary messages on sd.embeddings and sd.latents. */
@@ -60,6 +62,15 @@ public final class StageMessages {
                 unet ? r.getFromStep() : null, unet ? r.getToStep() : null, r.getDurationUs(), r.getOnnxUs(),
                 r.getQueuedUs(), r.getEncodeUs(), r.getPngUs(), r.getStorageUs(),
                 unet ? r.getLargestBatch() : null);
+    }
+
+    /** Every tensor of the message, by name, in message order. */
+    public static Map<String, FloatTensor> tensors(StageMessage message) {
+        Map<String, FloatTensor> tensors = new LinkedHashMap<>();
+        for (TensorProto tensor : message.getTensorsList()) {
+            tensors.put(tensor.getName(), TensorWireCodec.decode(tensor));
+        }
+        return tensors;
     }
 
     /** The named tensor, or null when the message does not carry it. */

@@ -47,7 +47,7 @@ public class PreviewRenderer {
             LOG.infof("Previews: TAESD decoder %s", file);
         } else {
             // The family decides the latent space: SDXL's has its own factors.
-            latentToRgb = Files.isDirectory(root.resolve("text_encoder_2")) ? LatentToRgb.SDXL : LatentToRgb.SD;
+            latentToRgb = models.family().latentSpace().equals("sdxl") ? LatentToRgb.SDXL : LatentToRgb.SD;
             LOG.infof("Previews: latent-to-RGB approximation for %s latents", latentToRgb.name());
         }
     }

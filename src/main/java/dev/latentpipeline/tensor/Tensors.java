@@ -89,6 +89,38 @@ public final class Tensors {
     }
 
     /**
+     * Concatenates along the last axis (torch.concat(parts, dim=-1)): SDXL's two text encoders' hidden states; the
+     * other dimensions must agree.
+     */
+    public static FloatTensor concatLastAxis(List<FloatTensor> parts) {
+        long[] lead = parts.get(0).shape();
+        int rank = lead.length;
+        long rows = FloatTensor.elementCount(Arrays.copyOf(lead, rank - 1));
+        long total = 0;
+        for (FloatTensor part : parts) {
+            long[] s = part.shape();
+            if (s.length != rank || !Arrays.equals(Arrays.copyOf(s, rank - 1), Arrays.copyOf(lead, rank - 1))) {
+                throw new IllegalArgumentException("cannot concatenate " + parts.get(0) + " and " + part
+                        + " on the last axis");
+            }
+            total += s[rank - 1];
+        }
+        float[] data = new float[Math.toIntExact(rows * total)];
+        int offset = 0;
+        for (FloatTensor part : parts) {
+            int width = (int) part.shape()[rank - 1];
+            float[] source = part.data();
+            for (int r = 0; r < rows; r++) {
+                System.arraycopy(source, r * width, data, (int) (r * total) + offset, width);
+            }
+            offset += width;
+        }
+        long[] shape = lead.clone();
+        shape[rank - 1] = total;
+        return new FloatTensor(shape, data);
+    }
+
+    /**
      * Fails when the tensor holds NaN or infinity, naming {@code what} and where the first such value is. A scan of
      * a few hundred kilobytes: cheap next to any model call.
      */

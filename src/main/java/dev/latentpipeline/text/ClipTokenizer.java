@@ -18,6 +18,10 @@ import java.util.regex.Pattern;
  * texts included, as OpenAI matches them after normalising), map each pre-token's UTF-8 bytes to stand-in
  * characters ({@link ByteUnicodeMap}), then BPE-merge ({@link BpeMerges}) and look the pieces up.
  *
+ * <p>{@link #withSpecialTokensSplit()} gives Hugging Face's handling of special tokens instead, which diffusers'
+ * SDXL pipelines use: every special token (bos, eos, pad) is cut out of the raw text first and becomes its own id,
+ * so a "!" typed in a prompt for SDXL's tokenizer_2, whose pad token it is, is id 0 rather than the text "!".
+ *
  * <p>Immutable apart from the concurrent BPE cache, so one instance can serve concurrent callers.
  */
 public final class ClipTokenizer {
@@ -43,8 +47,15 @@ public final class ClipTokenizer {
     private final int bosId;
     private final int eosId;
     private final int padId;
+    /** Special token texts cut out of the raw text before normalising, longest first; empty: OpenAI's rules. */
+    private final List<String> splitTokens;
 
     ClipTokenizer(Map<String, Integer> vocab, BpeMerges merges, String padToken, int maxLength) {
+        this(vocab, merges, padToken, maxLength, List.of());
+    }
+
+    private ClipTokenizer(Map<String, Integer> vocab, BpeMerges merges, String padToken, int maxLength,
+            List<String> splitTokens) {
         if (maxLength < 2) {
             throw new IllegalArgumentException("max length must leave room for bos and eos, got " + maxLength);
         }
@@ -55,6 +66,19 @@ public final class ClipTokenizer {
         this.bosId = requireId(START_OF_TEXT, "bos");
         this.eosId = requireId(END_OF_TEXT, "eos");
         this.padId = requireId(padToken, "pad");
+        this.splitTokens = splitTokens;
+    }
+
+    /**
+     * The same vocabulary with Hugging Face's special-token handling (its tokenizers' added-token split, as
+     * CLIPTokenizer's tokenize does it): occurrences of the bos, eos and pad texts in the raw prompt, matched
+     * exactly and longest first, become those tokens; the text between them is tokenized as usual.
+     */
+    public ClipTokenizer withSpecialTokensSplit() {
+        List<String> special = new ArrayList<>(new java.util.LinkedHashSet<>(List.of(START_OF_TEXT, END_OF_TEXT,
+                padToken)));
+        special.sort(java.util.Comparator.comparingInt(String::length).reversed());
+        return new ClipTokenizer(vocab, merges, padToken, maxLength, List.copyOf(special));
     }
 
     /** Reads vocab.json and merges.txt, plus special_tokens_map.json and tokenizer_config.json when present. */
@@ -91,6 +115,37 @@ public final class ClipTokenizer {
     /** The BPE token strings of {@code text} (e.g. {@code "cat</w>"}), before id lookup. */
     public List<String> tokens(String text) {
         Objects.requireNonNull(text, "text");
+        if (splitTokens.isEmpty()) {
+            return textTokens(text);
+        }
+        List<String> out = new ArrayList<>();
+        int from = 0;
+        int at = 0;
+        while (at < text.length()) {
+            String special = specialAt(text, at);
+            if (special == null) {
+                at++;
+                continue;
+            }
+            out.addAll(textTokens(text.substring(from, at)));
+            out.add(special);
+            at += special.length();
+            from = at;
+        }
+        out.addAll(textTokens(text.substring(from)));
+        return out;
+    }
+
+    private String specialAt(String text, int at) {
+        for (String special : splitTokens) {
+            if (text.startsWith(special, at)) {
+                return special;
+            }
+        }
+        return null;
+    }
+
+    private List<String> textTokens(String text) {
         List<String> out = new ArrayList<>();
         Matcher m = PRE_TOKEN.matcher(ClipTextNormalizer.normalize(text));
         while (m.find()) {

@@ -1,6 +1,9 @@
 package dev.latentpipeline.text;
 
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.model.OnnxModel;
+import dev.latentpipeline.model.family.ModelFamily;
+import dev.latentpipeline.model.family.TextEncoderSpec;
 import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.StageMessages;
 import dev.latentpipeline.pipeline.Stages;
@@ -13,11 +16,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Stage 1, request to embeddings, payload in and payload out: the CLIP tokenizer and text encoder on the prompt
- * and, when guidance needs it, the negative prompt. The bean (and its model) is created on first use, so only
- * processes that run this role load it.
+ * Stage 1, request to conditioning, payload in and payload out: the model family's text encoders (CLIP tokenizer
+ * plus encoder each) on the prompts and, when the UNet runs the unconditional pass, the negative prompts, plus the
+ * conditioning the family makes from the request itself (SDXL's time ids). The bean (and its models) is created on
+ * first use, so only processes that run this role load them.
  */
 @ApplicationScoped
 public class TextEncodingStage {
@@ -26,45 +31,49 @@ public class TextEncodingStage {
     @Inject
     WorkerIdentity worker;
 
-    private TextEncoder encoder;
+    private List<TextEncoder> encoders;
+    private PromptConditioning conditioning;
 
     @PostConstruct
     void open() {
-        encoder = new TextEncoder(models.textEncoder(), ClipTokenizer.load(models.layout().tokenizerDir()));
+        ModelFamily family = models.family();
+        encoders = new ArrayList<>();
+        for (TextEncoderSpec spec : family.textEncoders()) {
+            ClipTokenizer tokenizer = ClipTokenizer.load(models.layout().folder(spec.tokenizerFolder()));
+            if (spec.specialTokens() == TextEncoderSpec.SpecialTokens.HUGGING_FACE) {
+                tokenizer = tokenizer.withSpecialTokensSplit();
+            }
+            encoders.add(new TextEncoder(models.model(spec.folder()), tokenizer, spec));
+        }
+        conditioning = new PromptConditioning(family, encoders);
     }
 
-    /** Loads the model and runs it once, so the first request does not pay for ONNX Runtime's first run. */
+    /** Loads the models and runs each once, so the first request does not pay for ONNX Runtime's first run. */
     public void warmUp() {
-        encoder.encode("");
+        encoders.forEach(encoder -> encoder.encode(""));
     }
 
-    /** A request's text conditioning: prompt embeddings, and the negative prompt's when guided (else null). */
-    public record Embeddings(FloatTensor prompt, FloatTensor negativePrompt, List<String> warnings, long onnxNanos) {
+    /** A request's conditioning tensors by wire name (diffusers' names), notes for the user, time inside ONNX. */
+    public record Embeddings(Map<String, FloatTensor> tensors, List<String> warnings, long onnxNanos) {
     }
 
     public Embeddings embeddings(GenerationRequest request) {
-        long onnxBefore = models.textEncoder().nanosInside();
-        List<String> warnings = new ArrayList<>();
-        TextEncoder.EncodedPrompt prompt = encoder.encode(request.prompt());
-        if (prompt.truncated()) {
-            warnings.add("prompt was truncated to the text encoder's limit: " + prompt.droppedTokens()
-                    + " tokens were dropped: \"" + prompt.droppedText() + "\"");
+        long onnxBefore = onnxNanos();
+        PromptConditioning.Encoded encoded = conditioning.encode(request);
+        return new Embeddings(encoded.tensors(), encoded.warnings(), onnxNanos() - onnxBefore);
+    }
+
+    private long onnxNanos() {
+        long total = 0;
+        for (TextEncoder encoder : encoders) {
+            OnnxModel model = encoder.model();
+            total += model.nanosInside();
         }
-        FloatTensor negative = null;
-        if (request.guided()) {
-            TextEncoder.EncodedPrompt encoded = encoder.encode(request.negativePrompt());
-            negative = encoded.embeddings();
-            if (encoded.truncated()) {
-                warnings.add("negative prompt was truncated to the text encoder's limit: " + encoded.droppedTokens()
-                        + " tokens were dropped");
-            }
-        }
-        return new Embeddings(prompt.embeddings(), negative, warnings,
-                models.textEncoder().nanosInside() - onnxBefore);
+        return total;
     }
 
     /**
-     * The sd.embeddings message for a request: its embeddings and this stage's record.
+     * The sd.embeddings message for a request: its conditioning and this stage's record.
      *
      * @param queuedUs how long the request waited before this worker took it, in microseconds
      */
@@ -74,11 +83,8 @@ public class TextEncodingStage {
         Embeddings embeddings = embeddings(request);
         long encodeStart = System.nanoTime();
         StageMessage.Builder message = StageMessages.builder(request).setAcceptedAtMs(started)
-                .addTensors(TensorWireCodec.encode("prompt_embeds", embeddings.prompt()))
                 .addAllWarnings(embeddings.warnings());
-        if (embeddings.negativePrompt() != null) {
-            message.addTensors(TensorWireCodec.encode("negative_prompt_embeds", embeddings.negativePrompt()));
-        }
+        embeddings.tensors().forEach((name, tensor) -> message.addTensors(TensorWireCodec.encode(name, tensor)));
         long encodeUs = (System.nanoTime() - encodeStart) / 1_000;
         return message.addStages(StageMessages.record(Stages.TEXT_ENCODER, worker.id(), started,
                 System.nanoTime() - startNanos, embeddings.onnxNanos()).setQueuedUs(queuedUs).setEncodeUs(encodeUs))

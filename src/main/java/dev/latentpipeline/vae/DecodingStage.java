@@ -3,6 +3,8 @@ package dev.latentpipeline.vae;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.model.OnnxModel;
+import dev.latentpipeline.model.family.ModelFamily;
 import dev.latentpipeline.pipeline.ErrorCode;
 import dev.latentpipeline.pipeline.GenerationEvent;
 import dev.latentpipeline.pipeline.GenerationRequest;
@@ -42,10 +44,20 @@ public class DecodingStage {
     WorkerIdentity worker;
 
     private VaeDecoder decoder;
+    private int latentChannels;
 
     @PostConstruct
     void open() {
-        decoder = new VaeDecoder(models.vaeDecoder(), models.layout().vaeScalingFactor());
+        ModelFamily family = models.family();
+        OnnxModel model = models.vaeDecoder();
+        decoder = new VaeDecoder(model, family.latentScaling());
+        latentChannels = family.latentChannels();
+        if (family.vaeForceUpcast() && model.inputs().values().stream()
+                .anyMatch(input -> input.type == ai.onnxruntime.OnnxJavaType.FLOAT16)) {
+            // diffusers upcasts such a VAE to float32 at run time; an ONNX graph's precision is fixed.
+            LOG.warnf("vae_decoder runs in float16 but its config says force_upcast (it overflows in fp16): "
+                    + "requests whose decoding overflows fail with model_error; an fp32 or fp16-fix VAE avoids it");
+        }
     }
 
     /**
@@ -54,7 +66,7 @@ public class DecodingStage {
      */
     public void warmUp() {
         try {
-            decoder.decode(FloatTensor.zeros(1, 4, 8, 8));
+            decoder.decode(FloatTensor.zeros(1, latentChannels, 8, 8));
         } catch (RuntimeException e) {
             LOG.debugf("VAE warm-up skipped: %s", e.getMessage());
         }
@@ -134,8 +146,9 @@ public class DecodingStage {
      */
     static Map<String, String> pngText(GenerationRequest request, int index) {
         Map<String, String> text = new LinkedHashMap<>();
+        String negative = request.negativePrompt();
         text.put("parameters", request.prompt()
-                + (request.negativePrompt().isEmpty() ? "" : "\nNegative prompt: " + request.negativePrompt())
+                + (negative == null || negative.isEmpty() ? "" : "\nNegative prompt: " + negative)
                 + "\nSteps: " + request.steps() + ", Sampler: " + request.scheduler() + ", CFG scale: "
                 + request.guidanceScale() + ", Seed: " + request.seedOf(index) + ", Size: " + request.width() + "x"
                 + request.height()

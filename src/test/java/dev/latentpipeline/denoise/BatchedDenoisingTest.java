@@ -7,6 +7,9 @@ import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
 import dev.latentpipeline.model.ModelLayout;
+import dev.latentpipeline.model.family.Conditioning;
+import dev.latentpipeline.model.family.ModelFamilies;
+import dev.latentpipeline.model.family.ModelFamily;
 import dev.latentpipeline.model.OnnxModel;
 import dev.latentpipeline.model.OnnxRuntime;
 import dev.latentpipeline.model.builtin.BuiltinModel;
@@ -63,15 +66,17 @@ class BatchedDenoisingTest {
         final UNet unet;
         final VaeDecoder decoder;
         final SchedulerConfig schedulerConfig;
+        final ModelFamily family;
 
         Models(Path dir) {
             ModelLayout layout = ModelLayout.open(dir);
+            family = ModelFamilies.detect(layout);
             OnnxRuntime runtime = new OnnxRuntime(OnnxRuntime.Provider.CPU, 0, 1);
             text = new TextEncoder(keep(runtime.open("text_encoder", layout.textEncoder())),
                     ClipTokenizer.load(layout.tokenizerDir()));
             unet = new UNet(keep(runtime.open("unet", layout.unet())));
             decoder = new VaeDecoder(keep(runtime.open("vae_decoder", layout.vaeDecoder())),
-                    layout.vaeScalingFactor());
+                    ModelFamilies.detect(layout).latentScaling());
             schedulerConfig = SchedulerConfig.fromJson(layout.schedulerConfig());
         }
 
@@ -105,10 +110,15 @@ class BatchedDenoisingTest {
             }
             start = StartLatents.fromImage(clean, noise.initialLatents(shape), scheduler, r.steps(), r.strength());
         }
-        FloatTensor prompt = models.text.encode(r.prompt()).embeddings();
-        FloatTensor negative = request.guided() ? models.text.encode(r.negative()).embeddings() : null;
+        Map<String, FloatTensor> wire = new HashMap<>();
+        wire.put(Conditioning.PROMPT_EMBEDS, models.text.encode(r.prompt()).embeddings());
+        if (request.guided()) {
+            wire.put(Conditioning.NEGATIVE_PROMPT_EMBEDS, models.text.encode(r.negative()).embeddings());
+        }
+        ModelFamily family = models.family;
         return new DenoisingJob("b", new RunToTheEnd(), scheduler, noise, start, request.guided(),
-                (float) r.guidance(), TextConditioning.rows(models.unet, prompt, negative, 1), e -> e,
+                (float) r.guidance(), UnetConditioning.rows(family.unetInputs(), family.timeCondProjDim(), wire,
+                        request.guided(), r.guidance(), 1), e -> e,
                 finished -> done.put(r, finished.latents()), j -> List.of());
     }
 

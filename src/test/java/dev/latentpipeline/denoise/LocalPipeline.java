@@ -3,7 +3,9 @@ package dev.latentpipeline.denoise;
 import dev.latentpipeline.denoise.scheduler.Scheduler;
 import dev.latentpipeline.denoise.scheduler.SchedulerConfig;
 import dev.latentpipeline.denoise.scheduler.Schedulers;
+import dev.latentpipeline.model.LatentScaling;
 import dev.latentpipeline.model.ModelLayout;
+import dev.latentpipeline.model.family.ModelFamilies;
 import dev.latentpipeline.model.OnnxModel;
 import dev.latentpipeline.model.OnnxRuntime;
 import dev.latentpipeline.pipeline.GenerationRequest;
@@ -37,8 +39,9 @@ public final class LocalPipeline implements AutoCloseable {
         tokenizer = ClipTokenizer.load(layout.tokenizerDir());
         textEncoder = new TextEncoder(keep(runtime.open("text_encoder", layout.textEncoder())), tokenizer);
         loop = new DenoisingLoop(new UNet(keep(runtime.open("unet", layout.unet()))));
-        decoder = new VaeDecoder(keep(runtime.open("vae_decoder", layout.vaeDecoder())), layout.vaeScalingFactor());
-        encoder = new VaeEncoder(keep(runtime.open("vae_encoder", layout.vaeEncoder())), layout.vaeScalingFactor());
+        LatentScaling scaling = ModelFamilies.detect(layout).latentScaling();
+        decoder = new VaeDecoder(keep(runtime.open("vae_decoder", layout.vaeDecoder())), scaling);
+        encoder = new VaeEncoder(keep(runtime.open("vae_encoder", layout.vaeEncoder())), scaling);
         schedulerConfig = SchedulerConfig.fromJson(layout.schedulerConfig());
     }
 
@@ -75,7 +78,8 @@ public final class LocalPipeline implements AutoCloseable {
         LatentDistribution encoded = initPixels == null ? null : encoder.encode(initPixels);
         StartLatents start = InitialLatents.start(request, scheduler, noise, shape, explicit, encoded);
         FloatTensor prompt = textEncoder.encode(request.prompt()).embeddings();
-        FloatTensor negative = request.guided() ? textEncoder.encode(request.negativePrompt()).embeddings() : null;
+        FloatTensor negative = request.guided() ? textEncoder.encode(request.negativePrompt() == null ? ""
+                : request.negativePrompt()).embeddings() : null;
         FloatTensor latents = loop.run(new DenoisingLoop.Inputs(start, prompt, negative,
                 (float) request.guidanceScale()), scheduler, (done, total) -> true);
         return decoder.decode(Tensors.slice(latents, 0, 1));

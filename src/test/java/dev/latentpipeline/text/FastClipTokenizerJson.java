@@ -26,6 +26,14 @@ final class FastClipTokenizerJson {
     }
 
     static Path write(Path clipTokenizerDir, Path target) {
+        return write(clipTokenizerDir, target, null);
+    }
+
+    /**
+     * @param padToken a pad token to add as a special added token too, as SDXL's tokenizer_2 declares "!" (id 0) in
+     *        its added_tokens_decoder ({@code normalized: false}: matched in the raw text); null for none
+     */
+    static Path write(Path clipTokenizerDir, Path target, String padToken) {
         ObjectMapper json = new ObjectMapper();
         Map<String, Integer> vocab;
         List<String> merges;
@@ -45,6 +53,9 @@ final class FastClipTokenizerJson {
         ArrayNode added = root.putArray("added_tokens");
         added.add(addedToken(json, bos, ClipTokenizer.START_OF_TEXT));
         added.add(addedToken(json, eos, ClipTokenizer.END_OF_TEXT));
+        if (padToken != null) {
+            added.add(addedToken(json, vocab.get(padToken), padToken).put("normalized", false));
+        }
 
         ObjectNode normalizer = root.putObject("normalizer");
         normalizer.put("type", "Sequence");

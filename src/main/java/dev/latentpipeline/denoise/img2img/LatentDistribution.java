@@ -1,13 +1,14 @@
 package dev.latentpipeline.denoise.img2img;
 
+import dev.latentpipeline.model.LatentScaling;
 import dev.latentpipeline.tensor.FloatTensor;
 
 /**
  * What the VAE encoder says about one image: either a ready latent sample (exports with a {@code latent_sample}
  * output) or diffusers' DiagonalGaussianDistribution, mean and log-variance (exports with {@code latent_parameters}),
- * to be sampled with the request's noise. Unscaled: {@link #scaledSample} applies the VAE scaling factor.
+ * to be sampled with the request's noise. Unscaled: {@link #scaledSample} applies the VAE's latent scaling.
  */
-public record LatentDistribution(FloatTensor mean, FloatTensor logVariance, float scalingFactor) {
+public record LatentDistribution(FloatTensor mean, FloatTensor logVariance, LatentScaling scaling) {
 
     /** Whether sampling needs unit Gaussian noise of the mean's size. */
     public boolean needsNoise() {
@@ -15,17 +16,15 @@ public record LatentDistribution(FloatTensor mean, FloatTensor logVariance, floa
     }
 
     /**
-     * scaling_factor * (mean + exp(logvar / 2) * noise), logvar clamped to [-30, 20] as diffusers does;
-     * scaling_factor * sample for the sample form. {@code unitNoise} may be null when {@link #needsNoise()} is false.
+     * The scaled sample (scaling_factor * x, or (x - latents_mean) * scaling_factor / latents_std) of x = mean +
+     * exp(logvar / 2) * noise, logvar clamped to [-30, 20] as diffusers does; of x = the sample for the sample form.
+     * {@code unitNoise} may be null when {@link #needsNoise()} is false.
      */
     public FloatTensor scaledSample(float[] unitNoise) {
         float[] mean = this.mean.data();
         float[] out = new float[mean.length];
         if (logVariance == null) {
-            for (int i = 0; i < out.length; i++) {
-                out[i] = scalingFactor * mean[i];
-            }
-            return new FloatTensor(this.mean.shape(), out);
+            return scaling.toUnet(this.mean);
         }
         if (unitNoise == null || unitNoise.length != mean.length) {
             throw new IllegalArgumentException("sampling needs " + mean.length + " noise values");
@@ -34,8 +33,8 @@ public record LatentDistribution(FloatTensor mean, FloatTensor logVariance, floa
         for (int i = 0; i < out.length; i++) {
             float clamped = Math.min(20f, Math.max(-30f, logVar[i]));
             float std = (float) Math.exp(0.5f * clamped);
-            out[i] = scalingFactor * (mean[i] + std * unitNoise[i]);
+            out[i] = mean[i] + std * unitNoise[i];
         }
-        return new FloatTensor(this.mean.shape(), out);
+        return scaling.toUnet(new FloatTensor(this.mean.shape(), out));
     }
 }

@@ -1,5 +1,6 @@
 package dev.latentpipeline.denoise.img2img;
 
+import dev.latentpipeline.model.LatentScaling;
 import dev.latentpipeline.model.ModelException;
 import dev.latentpipeline.model.OnnxModel;
 import dev.latentpipeline.tensor.FloatTensor;
@@ -17,12 +18,17 @@ public final class VaeEncoder {
 
     private final OnnxModel model;
     private final String imageInput;
-    private final float scalingFactor;
+    private final LatentScaling scaling;
 
+    /** An encoder whose latents take SD 1.x's plain scaling_factor. */
     public VaeEncoder(OnnxModel model, float scalingFactor) {
+        this(model, LatentScaling.of(scalingFactor));
+    }
+
+    public VaeEncoder(OnnxModel model, LatentScaling scaling) {
         this.model = model;
         this.imageInput = model.firstInputNamed("sample", "images", "pixel_values");
-        this.scalingFactor = scalingFactor;
+        this.scaling = scaling;
     }
 
     /** Encodes images [n, 3, H, W] in [-1, 1]. */
@@ -32,10 +38,10 @@ public final class VaeEncoder {
                 : outputs.containsKey(PARAMETERS) ? outputs.get(PARAMETERS) : outputs.values().iterator().next();
         long channels = out.rank() == 4 ? out.dim(1) : -1;
         if (channels == 4 && !outputs.containsKey(PARAMETERS)) {
-            return new LatentDistribution(out, null, scalingFactor);
+            return new LatentDistribution(out, null, scaling);
         }
         if (channels == 8) {
-            return new LatentDistribution(channelHalf(out, 0), channelHalf(out, 1), scalingFactor);
+            return new LatentDistribution(channelHalf(out, 0), channelHalf(out, 1), scaling);
         }
         throw new ModelException(model.name() + ": expected latent_sample [n, 4, h, w] or latent_parameters"
                 + " [n, 8, h, w], got " + Arrays.toString(out.shape()));
