@@ -187,7 +187,11 @@ public class GenerationsResource {
     public Multi<OutboundSseEvent> events(@PathParam("id") String id, @Context Sse sse) {
         job(id);
         return Multi.createFrom().<Object>emitter(emitter -> {
-            Consumer<Preview> previewWatcher = p -> emitter.emit(PreviewView.of(p));
+            Consumer<Preview> previewWatcher = p -> {
+                if (!emitter.isCancelled()) {
+                    emitter.emit(PreviewView.of(p));
+                }
+            };
             previews.watch(id, previewWatcher);
             // The stream ends after the terminal event, once the previews published before it have been read too.
             StatusStream.open(id, store, views, emitter,

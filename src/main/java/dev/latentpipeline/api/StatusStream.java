@@ -24,6 +24,7 @@ final class StatusStream {
     private final Consumer<JobStatus> own = this::show;
     private final BiConsumer<JobStatus, JobStatus> line = this::lineChanged;
     private String lastShown;
+    private boolean ending;
 
     private StatusStream(String id, StatusStore store, Views views, MultiEmitter<? super GenerationView> emitter,
             Consumer<Runnable> beforeCompleting) {
@@ -69,12 +70,20 @@ final class StatusStream {
         GenerationView view = views.of(job);
         String shown = String.join("|", view.status(), Objects.toString(view.progress()),
                 Objects.toString(view.queuePosition()), view.eta() == null ? "" : seconds(view.eta()));
+        if (job.terminal()) {
+            if (!ending) {
+                // The terminal view comes last: after whatever else the stream carries (previews) has caught up.
+                ending = true;
+                beforeCompleting.accept(() -> {
+                    emitter.emit(view);
+                    emitter.complete();
+                });
+            }
+            return;
+        }
         if (!shown.equals(lastShown)) {
             lastShown = shown;
             emitter.emit(view);
-        }
-        if (job.terminal()) {
-            beforeCompleting.accept(emitter::complete);
         }
     }
 

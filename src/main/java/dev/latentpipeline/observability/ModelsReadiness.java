@@ -1,6 +1,7 @@
 package dev.latentpipeline.observability;
 
 import dev.latentpipeline.model.ModelRepository;
+import dev.latentpipeline.model.family.TextEncoderSpec;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.Role;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,9 +26,10 @@ public class ModelsReadiness implements HealthCheck {
     ModelRepository models;
 
     /** The ONNX sub-models (ModelRepository names) a role needs before it can take work. */
-    static List<String> modelsOf(Role role) {
+    List<String> modelsOf(Role role) {
         return switch (role) {
-            case TEXT_ENCODER -> List.of("text_encoder");
+            // SDXL has two text encoders: the model family knows which.
+            case TEXT_ENCODER -> models.family().textEncoders().stream().map(TextEncoderSpec::folder).toList();
             case UNET -> List.of("unet");
             case VAE -> List.of("vae_decoder");
             case GATEWAY -> List.of();
