@@ -67,39 +67,45 @@ public class Topics {
                 "delete.retention.ms", "3600000");
     }
 
+    /**
+     * Every topic the pipeline uses, with the partition count and settings it is created with here. k8s/topics.yaml
+     * declares the same set (a test checks it), with more partitions for a cluster.
+     */
+    public static List<NewTopic> wanted(PipelineConfig.Topics topics) {
+        int partitions = topics.partitions();
+        List<NewTopic> wanted = new ArrayList<>();
+        // Each stage input in three priorities (pipeline/RequestPriority), then the events.
+        List<String> names = new ArrayList<>();
+        for (String base : List.of(topics.requests(), topics.embeddings(), topics.latents())) {
+            names.addAll(RequestPriority.topics(base));
+        }
+        names.add(topics.events());
+        for (String name : names) {
+            wanted.add(new NewTopic(name, Optional.of(partitions), Optional.empty()).configs(configs(topics, name)));
+        }
+        // In-flight UNet state: one checkpoint partition per sd.embeddings partition of each priority
+        // (messaging/SideCheckpoints), which checks the count against the embeddings topics when it starts.
+        wanted.add(new NewTopic(topics.checkpoints(),
+                Optional.of(partitions * RequestPriority.values().length), Optional.empty())
+                .configs(checkpointConfigs(topics)));
+        wanted.add(new NewTopic(topics.previews(), Optional.of(partitions), Optional.empty())
+                .configs(PREVIEW_CONFIGS));
+        // Keyed state (one record per request id is all that matters): compaction keeps these small.
+        for (String name : List.of(topics.control(), topics.webhookDeliveries())) {
+            wanted.add(new NewTopic(name, Optional.of(partitions), Optional.empty())
+                    .configs(Map.of("cleanup.policy", "compact")));
+        }
+        wanted.add(new NewTopic(topics.webhookDeadLetters(), Optional.of(partitions), Optional.empty())
+                .configs(Map.of("retention.ms", Long.toString(topics.retentionMs()))));
+        return wanted;
+    }
+
     /** After the embedded broker (priority 10), before the messaging connectors (priority 1000). */
     void create(@Observes @Priority(20) StartupEvent event) {
         if (!config.topics().create()) {
             return;
         }
-        List<NewTopic> wanted = new ArrayList<>();
-        List<String> names = new ArrayList<>();
-        // Each stage input in three priorities (pipeline/RequestPriority), then the events.
-        for (String base : List.of(config.topics().requests(), config.topics().embeddings(),
-                config.topics().latents())) {
-            names.addAll(RequestPriority.topics(base));
-        }
-        names.add(config.topics().events());
-        for (String name : names) {
-            NewTopic topic = new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty());
-            topic.configs(configs(config.topics(), name));
-            wanted.add(topic);
-        }
-        // In-flight UNet state: compacted (the latest checkpoint per job, tombstoned when the job ends), rolled
-        // often so a worker taking over a partition reads little more than the live checkpoints.
-        // One checkpoint partition per sd.embeddings partition of each priority (messaging/SideCheckpoints).
-        wanted.add(new NewTopic(config.topics().checkpoints(),
-                Optional.of(config.topics().partitions() * RequestPriority.values().length), Optional.empty())
-                .configs(checkpointConfigs(config.topics())));
-        wanted.add(new NewTopic(config.topics().previews(), Optional.of(config.topics().partitions()),
-                Optional.empty()).configs(PREVIEW_CONFIGS));
-        // Keyed state (one record per request id is all that matters): compaction keeps these small.
-        for (String name : List.of(config.topics().control(), config.topics().webhookDeliveries())) {
-            wanted.add(new NewTopic(name, Optional.of(config.topics().partitions()), Optional.empty())
-                    .configs(Map.of("cleanup.policy", "compact")));
-        }
-        wanted.add(new NewTopic(config.topics().webhookDeadLetters(), Optional.of(config.topics().partitions()),
-                Optional.empty()));
+        List<NewTopic> wanted = wanted(config.topics());
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();

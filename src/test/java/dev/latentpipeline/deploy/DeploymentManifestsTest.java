@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.messaging.KafkaClients;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.Role;
 import dev.latentpipeline.pipeline.Topics;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,9 +76,8 @@ class DeploymentManifestsTest {
 
     // ---- topics --------------------------------------------------------------------------------------------------
 
-    private static List<String> appTopics() {
-        PipelineConfig.Topics topics = APP.pipeline.topics();
-        return List.of(topics.requests(), topics.embeddings(), topics.latents(), topics.events());
+    private static List<NewTopic> appTopics() {
+        return Topics.wanted(APP.pipeline.topics());
     }
 
     private static Map<String, Object> kafkaTopic(String topicName) {
@@ -84,21 +85,45 @@ class DeploymentManifestsTest {
                 .findFirst().orElseThrow(() -> new AssertionError("no KafkaTopic for " + topicName));
     }
 
+    private static int partitions(String topicName) {
+        return at(kafkaTopic(topicName), "spec", "partitions");
+    }
+
     @Test
     void kafkaTopicsAreTheAppsTopicsWithItsSettings() {
         List<Map<String, Object>> topics = Manifests.ofKind("KafkaTopic");
         Set<String> declared = new HashSet<>();
         topics.forEach(t -> declared.add(at(t, "spec", "topicName")));
-        assertEquals(new HashSet<>(appTopics()), declared);
+        Set<String> wanted = new HashSet<>();
+        appTopics().forEach(t -> wanted.add(t.name()));
+        assertEquals(wanted, declared);
         Set<String> clusters = new HashSet<>();
         Manifests.ofKind("Kafka").forEach(k -> clusters.add(name(k)));
-        for (String topic : appTopics()) {
-            Map<String, Object> resource = kafkaTopic(topic);
-            assertTrue(clusters.contains(at(resource, "metadata", "labels", "strimzi.io/cluster")), topic);
+        for (NewTopic topic : appTopics()) {
+            Map<String, Object> resource = kafkaTopic(topic.name());
+            assertTrue(clusters.contains(at(resource, "metadata", "labels", "strimzi.io/cluster")), topic.name());
             Map<String, Object> config = at(resource, "spec", "config");
-            Topics.configs(APP.pipeline.topics(), topic).forEach((key, value) ->
-                    assertEquals(value, String.valueOf(config.get(key)), topic + " " + key));
+            topic.configs().forEach((key, value) ->
+                    assertEquals(value, String.valueOf(config.get(key)), topic.name() + " " + key));
         }
+    }
+
+    @Test
+    void partitionCountsFitTogether() {
+        PipelineConfig.Topics names = APP.pipeline.topics();
+        int embeddings = partitions(names.embeddings());
+        // Each stage reads its three priority topics together: the same partitions for each.
+        for (String base : List.of(names.requests(), names.embeddings(), names.latents())) {
+            for (String topic : RequestPriority.topics(base)) {
+                assertEquals(partitions(base), partitions(topic), topic);
+            }
+        }
+        // messaging/SideCheckpoints refuses to start otherwise: one checkpoint partition per embeddings partition
+        // of each priority.
+        assertEquals(embeddings * RequestPriority.values().length, partitions(names.checkpoints()));
+        Topics.wanted(names).stream().filter(t -> t.name().equals(names.checkpoints())).forEach(t ->
+                assertEquals(t.numPartitions(), names.partitions() * RequestPriority.values().length,
+                        "the app creates the same ratio"));
     }
 
     // ---- KEDA ----------------------------------------------------------------------------------------------------
@@ -127,17 +152,23 @@ class DeploymentManifestsTest {
                     .filter(s -> group.equals(at(s, "spec", "triggers", 0, "metadata", "consumerGroup"))).toList();
             assertEquals(1, matching.size(), "ScaledObjects on consumer group " + group);
             Map<String, Object> scaled = matching.get(0);
-            Map<String, Object> trigger = at(scaled, "spec", "triggers", 0);
-            assertEquals("kafka", trigger.get("type"));
-            assertEquals(topic, at(trigger, "metadata", "topic"), group);
-            assertEquals(configMapValue(AppSettings.envName(AppSettings.bootstrapProperty())),
-                    at(trigger, "metadata", "bootstrapServers"), group);
-            assertEquals(KafkaClients.AUTO_OFFSET_RESET, at(trigger, "metadata", "offsetResetPolicy"));
+            // One trigger per priority topic the stage reads: lag on any of them wakes and scales it.
+            List<Map<String, Object>> triggers = at(scaled, "spec", "triggers");
+            List<String> triggerTopics = new ArrayList<>();
+            for (Map<String, Object> trigger : triggers) {
+                assertEquals("kafka", trigger.get("type"));
+                assertEquals(group, at(trigger, "metadata", "consumerGroup"));
+                triggerTopics.add(at(trigger, "metadata", "topic"));
+                assertEquals(configMapValue(AppSettings.envName(AppSettings.bootstrapProperty())),
+                        at(trigger, "metadata", "bootstrapServers"), group);
+                assertEquals(KafkaClients.AUTO_OFFSET_RESET, at(trigger, "metadata", "offsetResetPolicy"));
+            }
+            assertEquals(new TreeSet<>(RequestPriority.topics(topic)), new TreeSet<>(triggerTopics), group);
             Map<String, Object> target = deployment(at(scaled, "spec", "scaleTargetRef", "name"));
             assertEquals(role.configName(), env(appContainer(target)).get("SD_ROLES"), name(target));
             int min = at(scaled, "spec", "minReplicaCount");
             int max = at(scaled, "spec", "maxReplicaCount");
-            int partitions = at(kafkaTopic(topic), "spec", "partitions");
+            int partitions = partitions(topic);
             assertTrue(0 <= min && min <= max, group + " replicas " + min + ".." + max);
             assertTrue(max <= partitions, group + ": " + max + " workers but only " + partitions + " partitions");
             assertFalse(target.containsKey("replicas") || ((Map<?, ?>) target.get("spec")).containsKey("replicas"),
