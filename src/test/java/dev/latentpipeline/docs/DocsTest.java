@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.latentpipeline.api.GenerationView;
 import dev.latentpipeline.docs.AppConfigSettings.Setting;
 import dev.latentpipeline.pipeline.ErrorCode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -222,6 +226,50 @@ class DocsTest {
         List<String> spans = Markdown.read(Markdown.DOCS.resolve("contracts.md")).section("Events").codeSpans();
         assertFalse(types.isEmpty());
         types.forEach(t -> assertTrue(spans.contains(t.asText()), "contracts.md, Events: no `" + t.asText() + "`"));
+    }
+
+    /**
+     * The status fields the README's walk-through names are fields of the API's job view, the ones only a waiting job
+     * has (queue_position, eta) included, which the walk-through's own fast job never shows.
+     */
+    @Test
+    void theStatusFieldsTheReadmeNamesAreTheApis() {
+        Set<String> api = jsonProperties(GenerationView.class);
+        List<String> prose = Markdown.read(Markdown.README).section("Walk-through").prose();
+        int start = prose.stream().filter(l -> l.startsWith("Its status:")).findFirst().map(prose::indexOf)
+                .orElseThrow(() -> new AssertionError("README.md's walk-through has no \"Its status:\" paragraph"));
+        StringBuilder text = new StringBuilder();
+        for (int i = start; i < prose.size() && !prose.get(i).isBlank(); i++) {
+            text.append(prose.get(i)).append(' ');
+        }
+        String paragraph = text.toString();
+        List<String> named = Markdown.codeSpans(paragraph);
+        assertTrue(named.containsAll(List.of("queue_position", "eta")), paragraph);
+        for (String field : named) {
+            assertTrue(api.contains(field), "README.md names status field `" + field + "`; GenerationView has " + api);
+        }
+    }
+
+    /** JSON property names of a record and of the records and lists of records it holds. */
+    private static Set<String> jsonProperties(Class<?> type) {
+        Set<String> names = new TreeSet<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            JsonProperty property = component.getAccessor().getAnnotation(JsonProperty.class);
+            if (property == null) {
+                property = component.getAnnotation(JsonProperty.class);
+            }
+            names.add(property != null ? property.value() : component.getName());
+            Class<?> held = component.getType();
+            if (List.class.isAssignableFrom(held)
+                    && component.getGenericType() instanceof ParameterizedType p
+                    && p.getActualTypeArguments()[0] instanceof Class<?> element) {
+                held = element;
+            }
+            if (held.isRecord()) {
+                names.addAll(jsonProperties(held));
+            }
+        }
+        return names;
     }
 
     /** A stale section says what is stale, so its owner knows what to update. */
