@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.latentpipeline.embedded.EmbeddedKafka;
 import dev.latentpipeline.testing.AppProcess;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -47,9 +46,10 @@ import org.junit.jupiter.api.TestInstance;
  * answers (the sample's fields, the status the prose names).
  * <p>
  * Two deliberate departures, both outside the commands: where one of the README's ports (Kafka 9092, S3 9000, HTTP
- * 8080) is taken on this machine, the app gets a free one instead (a broker in this JVM for Kafka, whose embedded
- * port is fixed; {@code SD_EMBEDDED_S3_PORT}; {@code QUARKUS_HTTP_PORT}) and the commands get that port in place
- * of the README's; and the built-in model is written under target/ rather than the shared temp folder.
+ * 8080) is taken on this machine, the app gets a free one instead ({@code SD_EMBEDDED_KAFKA_PORT} with the
+ * address and {@code SD_EMBEDDED_MODE=always}, {@code SD_EMBEDDED_S3_PORT}, {@code QUARKUS_HTTP_PORT}) and the
+ * commands get that port in place of the README's;
+ * and the built-in model is written under target/ rather than the shared temp folder.
  * <p>
  * kcat, s3cmd and curl may be absent ({@code .ci/run} installs them): each part is skipped, with a message,
  * without its tool.
@@ -81,7 +81,6 @@ class ReadmeWalkthroughIT {
     private final Path shellDir = workDir.resolve("shell");
     private final Map<String, String> ports = new LinkedHashMap<>();
     private List<Step> steps;
-    private EmbeddedKafka broker;
     private AppProcess app;
 
     @BeforeAll
@@ -94,26 +93,30 @@ class ReadmeWalkthroughIT {
         Files.createDirectories(shellDir);
         Map<String, String> env = new LinkedHashMap<>();
         env.put("SD_MODEL_BUILTIN_DIR", workDir.resolve("model").toString());
-        if (!free(9092)) {
-            broker = EmbeddedKafka.builder().port(0).logDir(workDir.resolve("test-broker")).start();
-            env.put("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers());
-            ports.put("localhost:9092", "localhost:" + portOf(broker.bootstrapServers()));
+        if (substituteIfTaken(9092, "SD_EMBEDDED_KAFKA_PORT", env)) {
+            // The app's clients default to localhost:9092 whatever sd.embedded.kafka-port says: name the address, and
+            // since a configured address turns the embedded broker off in auto mode, ask for it (docs/configuration.md).
+            env.put("KAFKA_BOOTSTRAP_SERVERS", ports.get("localhost:9092"));
+            env.put("SD_EMBEDDED_MODE", "always");
         }
-        if (!free(9000)) {
-            int port = freePort();
-            env.put("SD_EMBEDDED_S3_PORT", Integer.toString(port));
-            ports.put("localhost:9000", "localhost:" + port);
-        }
-        if (!free(8080)) {
-            int port = freePort();
-            env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
-            ports.put("localhost:8080", "localhost:" + port);
-        }
+        substituteIfTaken(9000, "SD_EMBEDDED_S3_PORT", env);
+        substituteIfTaken(8080, "QUARKUS_HTTP_PORT", env);
         if (!ports.isEmpty()) {
             System.out.println("ReadmeWalkthroughIT: the README's ports are taken here; running with " + ports);
         }
         app = AppProcess.start("readme-app", workDir, env, Map.of());
         app.awaitStarted(START_TIMEOUT);
+    }
+
+    /** Where the README's port is taken here, the app gets a free one through {@code setting}, and so do the commands. */
+    private boolean substituteIfTaken(int port, String setting, Map<String, String> env) throws IOException {
+        if (free(port)) {
+            return false;
+        }
+        int other = freePort();
+        env.put(setting, Integer.toString(other));
+        ports.put("localhost:" + port, "localhost:" + other);
+        return true;
     }
 
     @AfterAll
@@ -126,9 +129,6 @@ class ReadmeWalkthroughIT {
                 System.out.println("ReadmeWalkthroughIT: " + e.getMessage());
             }
             app.close();
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -222,12 +222,20 @@ class ReadmeWalkthroughIT {
         // The stream ends by itself after the job's last event, as the README says.
         Result stream = run(follow.command(), JOB_TIMEOUT);
         assertEquals(0, stream.exit(), stream::toString);
-        List<String[]> sse = serverSentEvents(stream.out());
-        assertFalse(sse.isEmpty(), stream::toString);
-        for (String[] event : sse) {
-            assertEquals(event[0], JSON.readTree(event[1]).get("status").asText(), "events are named by status");
+        List<String[]> statuses = new ArrayList<>();
+        for (String[] event : serverSentEvents(stream.out())) {
+            JsonNode data = JSON.readTree(event[1]);
+            if ("preview".equals(event[0])) {
+                // The README: preview events with a small JPEG while it denoises.
+                assertEquals(id, data.get("id").asText(), event[1]);
+                assertTrue(data.get("data_url").asText().startsWith("data:image/jpeg;base64,"), "a JPEG preview");
+            } else {
+                assertEquals(event[0], data.get("status").asText(), "events are named by status");
+                statuses.add(event);
+            }
         }
-        assertEquals("completed", sse.get(sse.size() - 1)[0], stream::toString);
+        assertFalse(statuses.isEmpty(), stream::toString);
+        assertEquals("completed", statuses.get(statuses.size() - 1)[0], stream::toString);
 
         Result got = run(status.command(), Duration.ofSeconds(30));
         assertEquals(0, got.exit(), got::toString);
@@ -490,11 +498,6 @@ class ReadmeWalkthroughIT {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }
-    }
-
-    private static int portOf(String bootstrapServers) {
-        String first = bootstrapServers.split(",")[0];
-        return Integer.parseInt(first.substring(first.lastIndexOf(':') + 1));
     }
 
     private static void deleteRecursively(Path dir) throws IOException {
