@@ -209,6 +209,14 @@ class DocsTest {
                     String expected = d.isTextual() && d.asText().isEmpty() ? "\"\"" : d.asText();
                     assertEquals(expected, row.get(1).replace("`", ""), "default of " + name);
                 }
+                String cell = row.get(1);
+                if (field != null && !field.has("default") && cell.matches("`[^`]*`|[0-9.]+")) {
+                    // A bare value where the schema has no default must at least be the one its description names.
+                    String value = cell.replace("`", "");
+                    assertTrue(field.path("description").asText().contains("Default " + value)
+                            || field.path("description").asText().contains("default " + value),
+                            name + ": the schema has no default, the table says " + cell);
+                }
                 if (field != null && field.has("enum")) {
                     Set<String> values = new LinkedHashSet<>();
                     field.get("enum").forEach(v -> values.add(v.asText()));
