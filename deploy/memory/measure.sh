@@ -8,12 +8,15 @@
 #   ROUNDS=3 deploy/memory/measure.sh              # 3 rounds, fresh processes each
 #   JVM_FLAGS="" deploy/memory/measure.sh          # the JVM's defaults (no flags), to compare
 #   NMT=1 deploy/memory/measure.sh                 # also the JVM's Native Memory Tracking summary per role
-#   REQUESTS=40 deploy/memory/measure.sh           # more warm-up traffic
+#   REQUESTS=300 deploy/memory/measure.sh          # more warm-up traffic (the gateway keeps every job's status)
+#   REQUESTS=2 BODY='{"prompt":"a red square","seed":SEED,"width":1024,"height":1024,"steps":4,"num_images":8}' \
+#     deploy/memory/measure.sh                     # the largest request the default limits allow: peak_mb
 #
-# Prints one line per role and round: VmRSS after the warm-up and after a full GC, its anonymous and file-backed
-# parts (before the GC), threads, heap used and committed after the GC, and (NMT=1) the JVM's committed memory by
-# NMT category (NMT itself adds ~6 MB to RSS: take RSS figures from runs without it). Needs bash, curl, jcmd (a
-# JDK), Linux /proc.
+# Prints one line per role and round: VmRSS after the warm-up, its peak (VmHWM), VmRSS after a full GC, the
+# anonymous and file-backed parts of RSS (before the GC), threads, heap used and committed after the GC, and (NMT=1)
+# the JVM's committed memory by NMT category (NMT itself adds ~6 MB to RSS: take RSS figures from runs without it).
+# JVM_OPTIONS_FILE=FILE measures another argfile in place of deploy/jvm.options (per-role heap bounds still apply).
+# Needs bash, curl, jcmd (a JDK), Linux /proc.
 # Ports: the broker and S3 server take free ports; the roles' HTTP servers use PORT_BASE.. (default 18081..18084).
 set -euo pipefail
 
@@ -22,12 +25,14 @@ JAR=${JAR:-target/quarkus-app/quarkus-run.jar}
 [[ -f $JAR ]] || { echo "no $JAR: run ./mvnw -B -ntp -q package -DskipTests first" >&2; exit 1; }
 ROUNDS=${ROUNDS:-1}
 REQUESTS=${REQUESTS:-12}
+# The warm-up request; SEED becomes 1..REQUESTS.
+BODY=${BODY:-'{"prompt":"a red square on blue","seed":SEED,"width":64,"height":64,"steps":12}'}
 ROLES="text-encoder unet vae gateway"
 NMT=${NMT:-0}
 # Default: the flags the images use (deploy/jvm.options) and each role's heap bound from JAVA_TOOL_OPTIONS in
 # deploy/docker-compose.yml. JVM_FLAGS replaces both (JVM_FLAGS="" runs on the JVM's defaults).
 if [[ -z ${JVM_FLAGS+set} ]]; then
-  JVM_FLAGS="@deploy/jvm.options"
+  JVM_FLAGS="@${JVM_OPTIONS_FILE:-deploy/jvm.options}"
   ROLE_FLAGS=1
 fi
 role_flags() { # the JAVA_TOOL_OPTIONS of the compose service that runs role $1
@@ -75,7 +80,7 @@ field_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/smaps_rollup"; }
 
 echo "# flags: ${JVM_FLAGS:-<JVM defaults>}${ROLE_FLAGS:+ + JAVA_TOOL_OPTIONS per role from deploy/docker-compose.yml}  MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX_VALUE:-<glibc default>}" \
   " requests: $REQUESTS  machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
-printf '%-13s %5s %7s %7s %7s %7s %7s %9s %9s\n' role round rss_mb rss_gc anon_mb file_mb threads heap_used heap_comm
+printf '%-13s %5s %7s %7s %7s %7s %7s %7s %9s %9s\n' role round rss_mb peak_mb rss_gc anon_mb file_mb threads heap_used heap_comm
 for round in $(seq 1 "$ROUNDS"); do
   declare -A PID_OF=()
   port=${PORT_BASE:-18081}
@@ -101,7 +106,7 @@ for round in $(seq 1 "$ROUNDS"); do
   submit_port=$GATEWAY_PORT
   ids=()
   for i in $(seq 1 "$REQUESTS"); do
-    body="{\"prompt\":\"a red square on blue\",\"seed\":$i,\"width\":64,\"height\":64,\"steps\":12}"
+    body=${BODY//SEED/$i}
     id=$(curl -fsS -H 'Content-Type: application/json' -d "$body" "http://127.0.0.1:$submit_port/v1/generations" \
       | sed -E 's/.*"id":"([^"]+)".*/\1/')
     ids+=("$id")
@@ -121,6 +126,7 @@ for round in $(seq 1 "$ROUNDS"); do
     pid=${PID_OF[$role]}
     # RSS as the traffic left it; then a full GC for the live heap and the RSS after it.
     rss=$(kb_mb "$(rss_kb "$pid")")
+    peak=$(kb_mb "$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")")
     anon=$(kb_mb "$(field_kb "$pid" Anonymous)")
     file=$(kb_mb "$(($(field_kb "$pid" Rss) - $(field_kb "$pid" Anonymous)))")
     threads=$(awk '/^Threads/ {print $2}' "/proc/$pid/status")
@@ -130,7 +136,7 @@ for round in $(seq 1 "$ROUNDS"); do
     read -r heap_used heap_committed < <(jcmd "$pid" GC.heap_info | awk '!/Metaspace|class space/ &&
         match($0, /total [0-9]+K, used [0-9]+K/) {split(substr($0, RSTART, RLENGTH), f, /[ K,]+/); t += f[2]; u += f[4]}
         END {printf "%.1f %.1f\n", u / 1024, t / 1024}')
-    printf '%-13s %5s %7s %7s %7s %7s %7s %9s %9s\n' "$role" "$round" "$rss" "$(kb_mb "$(rss_kb "$pid")")" \
+    printf '%-13s %5s %7s %7s %7s %7s %7s %7s %9s %9s\n' "$role" "$round" "$rss" "$peak" "$(kb_mb "$(rss_kb "$pid")")" \
       "$anon" "$file" "$threads" "$heap_used" "$heap_committed"
     if [[ $NMT == 1 ]]; then
       # Committed MB per NMT category (>= 0.5 MB), and anonymous RSS that NMT does not account for: native
