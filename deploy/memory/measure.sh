@@ -8,6 +8,7 @@
 #   ROUNDS=3 deploy/memory/measure.sh              # 3 rounds, fresh processes each
 #   JVM_FLAGS="" deploy/memory/measure.sh          # the JVM's defaults (no flags), to compare
 #   NMT=1 deploy/memory/measure.sh                 # also the JVM's Native Memory Tracking summary per role
+#   ALL=1 deploy/memory/measure.sh                 # the zero-setup default: all roles, embedded broker and S3
 #   REQUESTS=300 deploy/memory/measure.sh          # more warm-up traffic (the gateway keeps every job's status)
 #   REQUESTS=2 BODY='{"prompt":"a red square","seed":SEED,"width":1024,"height":1024,"steps":4,"num_images":8}' \
 #     deploy/memory/measure.sh                     # the largest request the default limits allow: peak_mb
@@ -15,7 +16,9 @@
 # Prints one line per role and round: VmRSS after the warm-up, its peak (VmHWM), VmRSS after a full GC, the
 # anonymous and file-backed parts of RSS (before the GC), threads, heap used and committed after the GC, and (NMT=1)
 # the JVM's committed memory by NMT category (NMT itself adds ~6 MB to RSS: take RSS figures from runs without it).
-# JVM_OPTIONS_FILE=FILE measures another argfile in place of deploy/jvm.options (per-role heap bounds still apply).
+# JVM_OPTIONS_FILE=FILE measures another argfile in place of deploy/jvm.options (per-role heap bounds still apply);
+# JVM_EXTRA adds flags (e.g. -XX:ActiveProcessorCount=64 to size the JVM's pools as on a 64-CPU node); other SD_*
+# variables pass through to every role (e.g. SD_ONNX_INTRA_OP_THREADS).
 # Needs bash, curl, jcmd (a JDK), Linux /proc.
 # Ports: the broker and S3 server take free ports; the roles' HTTP servers use PORT_BASE.. (default 18081..18084).
 set -euo pipefail
@@ -28,6 +31,10 @@ REQUESTS=${REQUESTS:-12}
 # The warm-up request; SEED becomes 1..REQUESTS.
 BODY=${BODY:-'{"prompt":"a red square on blue","seed":SEED,"width":64,"height":64,"steps":12}'}
 ROLES="text-encoder unet vae gateway"
+# ALL=1: the zero-setup default instead, one process with every role and the embedded broker (port 9092, fixed)
+# and S3 server (port 19000) inside, with the images' default JAVA_TOOL_OPTIONS (deploy/Dockerfile).
+ALL=${ALL:-0}
+[[ $ALL == 1 ]] && ROLES=all
 NMT=${NMT:-0}
 # Default: the flags the images use (deploy/jvm.options) and each role's heap bound from JAVA_TOOL_OPTIONS in
 # deploy/docker-compose.yml. JVM_FLAGS replaces both (JVM_FLAGS="" runs on the JVM's defaults).
@@ -35,7 +42,11 @@ if [[ -z ${JVM_FLAGS+set} ]]; then
   JVM_FLAGS="@${JVM_OPTIONS_FILE:-deploy/jvm.options}"
   ROLE_FLAGS=1
 fi
-role_flags() { # the JAVA_TOOL_OPTIONS of the compose service that runs role $1
+role_flags() { # the JAVA_TOOL_OPTIONS of the compose service that runs role $1 (the image's default for "all")
+  if [[ $1 == all ]]; then
+    sed -nE 's/^ENV JAVA_TOOL_OPTIONS="([^"]*)".*/\1/p' deploy/Dockerfile
+    return
+  fi
   awk -v role="$1" '/^  [a-z-]+:$/ {service = $1} service == role ":" && /JAVA_TOOL_OPTIONS:/ {
       sub(/.*JAVA_TOOL_OPTIONS: */, ""); gsub(/"/, ""); print}' deploy/docker-compose.yml
 }
@@ -61,6 +72,7 @@ await_started() { # name pid log
 }
 
 # ---- Infrastructure: the embedded broker and S3 server on free ports, in a JVM that is not measured -------------
+if [[ $ALL != 1 ]]; then
 CP='target/quarkus-app/app/*:target/quarkus-app/lib/main/*:target/quarkus-app/lib/boot/*'
 java -XX:+UseSerialGC -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$CP" \
   deploy/memory/Infrastructure.java "$WORK/infra" >"$WORK/infra.log" 2>&1 &
@@ -73,6 +85,7 @@ done
 BOOTSTRAP=$(sed -nE 's/^bootstrap=([^ ]+) s3=.*/\1/p' "$WORK/infra.log")
 S3=$(sed -nE 's/^bootstrap=[^ ]+ s3=(.*)/\1/p' "$WORK/infra.log")
 [[ -n $BOOTSTRAP && -n $S3 ]] || { echo "infrastructure did not start" >&2; tail -40 "$WORK/infra.log" >&2; exit 1; }
+fi
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 kb_mb() { awk -v kb="$1" 'BEGIN {printf "%.1f", kb / 1024}'; }
@@ -86,18 +99,22 @@ for round in $(seq 1 "$ROUNDS"); do
   port=${PORT_BASE:-18081}
   for role in $ROLES; do
     log=$WORK/$role-$round.log
-    env_args=(SD_ROLES="$role" SD_EMBEDDED_MODE=never KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP"
-      SD_S3_ENDPOINT="$S3" SD_MODEL_BUILTIN_DIR="$WORK/model-$role" SD_WORKER_ID="$role-$round"
+    env_args=(SD_ROLES="$role" SD_MODEL_BUILTIN_DIR="$WORK/model-$role" SD_WORKER_ID="$role-$round"
       QUARKUS_HTTP_PORT=$port)
+    if [[ $role == all ]]; then
+      env_args+=(SD_EMBEDDED_MODE=always SD_EMBEDDED_DATA_DIR="$WORK/data-$round" SD_EMBEDDED_S3_PORT=19000)
+    else
+      env_args+=(SD_EMBEDDED_MODE=never KAFKA_BOOTSTRAP_SERVERS="$BOOTSTRAP" SD_S3_ENDPOINT="$S3")
+    fi
     [[ -n $MALLOC_ARENA_MAX_VALUE ]] && env_args+=(MALLOC_ARENA_MAX="$MALLOC_ARENA_MAX_VALUE")
     nmt_flag=()
     [[ $NMT == 1 ]] && nmt_flag=(-XX:NativeMemoryTracking=summary)
     # shellcheck disable=SC2086
     [[ ${ROLE_FLAGS:-0} == 1 ]] && env_args+=(JAVA_TOOL_OPTIONS="$(role_flags "$role")")
-    env "${env_args[@]}" java $JVM_FLAGS "${nmt_flag[@]}" -jar "$JAR" >"$log" 2>&1 &
+    env "${env_args[@]}" java $JVM_FLAGS ${JVM_EXTRA:-} "${nmt_flag[@]}" -jar "$JAR" >"$log" 2>&1 &
     PID_OF[$role]=$!
     PIDS+=("$!")
-    [[ $role == gateway ]] && GATEWAY_PORT=$port
+    [[ $role == gateway || $role == all ]] && GATEWAY_PORT=$port
     port=$((port + 1))
   done
   for role in $ROLES; do await_started "$role" "${PID_OF[$role]}" "$WORK/$role-$round.log"; done
