@@ -47,7 +47,7 @@ class DeploymentManifestsTest {
     private static final String JVM_OPTIONS_IN_IMAGE = "/deployments/jvm.options";
     /**
      * Room a container's memory limit keeps beside the heap bound: the rest of a role's RSS with the built-in model
-     * was 130-160 MB (docs/memory.md). A real model's native memory comes on top of both.
+     * was 120-145 MB (RSS less the committed heap, docs/memory.md). A real model's native memory comes on top of both.
      */
     private static final long NON_HEAP_MIB = 256;
 

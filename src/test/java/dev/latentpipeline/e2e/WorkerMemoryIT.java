@@ -30,9 +30,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * The worker roles started as the images start them (java @deploy/jvm.options, each role's JAVA_TOOL_OPTIONS and
  * MALLOC_ARENA_MAX from deploy/docker-compose.yml) serve a request together, and each stays under a generous RSS
- * bound. The figures themselves come from deploy/memory/measure.sh (docs/memory.md: 170-185 MB per worker with the
+ * bound. The figures themselves come from deploy/memory/measure.sh (docs/memory.md: 171-179 MB per worker with the
  * built-in model on 2 CPUs); the bound is far above them on purpose: it catches a flags file that no longer works
- * or no longer helps (on the JVM's defaults the same workers took 260-276 MB) without failing on a busier or
+ * or no longer helps (on the JVM's defaults the same workers took 239-295 MB) without failing on a busier or
  * larger machine. Linux only (it reads /proc).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
