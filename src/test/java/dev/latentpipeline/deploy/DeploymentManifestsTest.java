@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.clients.admin.NewTopic;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,7 +44,14 @@ class DeploymentManifestsTest {
     private static final String GATEWAY = "gateway";
     /** Read by Quarkus' OTLP exporter and by the JVM, not declared by this app. */
     private static final Set<String> PLATFORM_ENV = Set.of("QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT",
-            "JAVA_TOOL_OPTIONS");
+            "JAVA_TOOL_OPTIONS", "MALLOC_ARENA_MAX");
+    /** Where the images keep deploy/jvm.options; their entrypoint reads it as a java @argfile. */
+    private static final String JVM_OPTIONS_IN_IMAGE = "/deployments/jvm.options";
+    /**
+     * Room a container's memory limit keeps beside the heap bound: the rest of a role's RSS with the built-in model
+     * was 120-145 MB (RSS less the committed heap, docs/memory.md). A real model's native memory comes on top of both.
+     */
+    private static final long NON_HEAP_MIB = 256;
 
     // ---- parsing -------------------------------------------------------------------------------------------------
 
@@ -361,6 +370,87 @@ class DeploymentManifestsTest {
         String compose = Files.readString(Manifests.DEPLOY.resolve("docker-compose.yml"));
         if (!compose.contains("dockerfile: deploy/Dockerfile")) {
             fail("docker-compose.yml does not build deploy/Dockerfile");
+        }
+    }
+
+    // ---- JVM settings (docs/memory.md) ---------------------------------------------------------------------------
+
+    private static List<String> jvmOptions() throws IOException {
+        return Files.readAllLines(Manifests.DEPLOY.resolve("jvm.options")).stream()
+                .map(l -> l.replaceFirst("#.*", "").trim()).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** MiB of a -Xmx flag (k, m, g) in a JAVA_TOOL_OPTIONS value; fails when there is none. */
+    static long heapBoundMib(String where, Object javaToolOptions) {
+        Matcher m = Pattern.compile("(?:^|\\s)-Xmx(\\d+)([kKmMgG])(?:\\s|$)")
+                .matcher(String.valueOf(javaToolOptions));
+        assertTrue(m.find(), where + ": JAVA_TOOL_OPTIONS sets no -Xmx: " + javaToolOptions);
+        long n = Long.parseLong(m.group(1));
+        return switch (Character.toLowerCase(m.group(2).charAt(0))) {
+            case 'k' -> n / 1024;
+            case 'g' -> n * 1024;
+            default -> n;
+        };
+    }
+
+    /** MiB of a Kubernetes memory quantity (Mi, Gi, M, G). */
+    static long quantityMib(String where, Object quantity) {
+        Matcher m = Pattern.compile("(\\d+)(Mi|Gi|M|G)").matcher(String.valueOf(quantity));
+        assertTrue(m.matches(), where + ": memory quantity " + quantity);
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "Gi" -> n * 1024;
+            case "G" -> n * 1000 * 1000 * 1000 / (1024 * 1024);
+            case "M" -> n * 1000 * 1000 / (1024 * 1024);
+            default -> n;
+        };
+    }
+
+    @Test
+    void imagesRunEveryRoleWithTheFlagsOfJvmOptions() throws IOException {
+        List<String> flags = jvmOptions();
+        assertFalse(flags.isEmpty());
+        for (String flag : flags) {
+            assertTrue(flag.startsWith("-") && !flag.contains(" "), "jvm.options: one flag per line, not " + flag);
+            // A flag here comes after JAVA_TOOL_OPTIONS on the command line and wins, so the per-role heap bound
+            // could not be set.
+            assertFalse(flag.startsWith("-Xmx") || flag.startsWith("-XX:MaxHeapSize")
+                    || flag.startsWith("-XX:MaxRAMPercentage"), "jvm.options leaves the heap bound to roles: " + flag);
+        }
+        assertTrue(flags.contains("-XX:+UseSerialGC"), "jvm.options: " + flags);
+        for (String file : List.of("Dockerfile", "Dockerfile.cuda")) {
+            String text = Files.readString(Manifests.DEPLOY.resolve(file));
+            assertTrue(text.contains("deploy/jvm.options " + JVM_OPTIONS_IN_IMAGE), file + " copies jvm.options");
+            assertTrue(text.contains("ENTRYPOINT [\"java\", \"@" + JVM_OPTIONS_IN_IMAGE + "\", \"-jar\""),
+                    file + " starts java with @" + JVM_OPTIONS_IN_IMAGE);
+            assertTrue(text.contains("MALLOC_ARENA_MAX=2"), file + " sets MALLOC_ARENA_MAX");
+        }
+    }
+
+    @Test
+    void everyRoleBoundsItsHeapAlikeInComposeAndK8sAndItsLimitHoldsIt() {
+        Map<String, Long> composeHeap = new HashMap<>();
+        for (Map.Entry<String, Map<String, Object>> service : composeServices("docker-compose.yml").entrySet()) {
+            Map<String, Object> environment = service.getValue().containsKey("environment")
+                    ? at(service.getValue(), "environment") : Map.of();
+            if (environment.containsKey("SD_ROLES")) {
+                String where = "compose service " + service.getKey();
+                composeHeap.put((String) environment.get("SD_ROLES"),
+                        heapBoundMib(where, environment.get("JAVA_TOOL_OPTIONS")));
+                assertEquals("2", String.valueOf(environment.get("MALLOC_ARENA_MAX")), where);
+            }
+        }
+        for (Map<String, Object> deployment : appDeployments()) {
+            String where = "Deployment " + name(deployment);
+            Map<String, Object> container = appContainer(deployment);
+            String role = (String) env(container).get("SD_ROLES");
+            long heap = heapBoundMib(where, env(container).get("JAVA_TOOL_OPTIONS"));
+            assertEquals(composeHeap.get(role), heap, where + ": -Xmx differs from compose's for " + role);
+            long request = quantityMib(where, at(container, "resources", "requests", "memory"));
+            long limit = quantityMib(where, at(container, "resources", "limits", "memory"));
+            assertTrue(request <= limit, where + ": request " + request + " Mi over limit " + limit + " Mi");
+            assertTrue(limit >= heap + NON_HEAP_MIB, where + ": limit " + limit + " Mi leaves less than "
+                    + NON_HEAP_MIB + " Mi beside the " + heap + " Mi heap");
         }
     }
 }

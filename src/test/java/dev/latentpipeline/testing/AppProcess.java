@@ -51,12 +51,18 @@ public final class AppProcess implements AutoCloseable {
      */
     public static AppProcess start(String name, Path workDir, Map<String, String> env,
             Map<String, String> systemProperties) {
+        return start(name, workDir, JVM_FLAGS, env, systemProperties);
+    }
+
+    /** As {@link #start(String, Path, Map, Map)}, with these JVM flags instead of the tests' own. */
+    public static AppProcess start(String name, Path workDir, List<String> jvmFlags, Map<String, String> env,
+            Map<String, String> systemProperties) {
         try {
             Files.createDirectories(workDir);
             Path log = workDir.resolve(name + ".log");
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(JVM_FLAGS);
+            command.addAll(jvmFlags);
             systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
             command.add("-jar");
             command.add(jar().toAbsolutePath().toString());
