@@ -170,10 +170,23 @@ class MultiProcessPipelineIT {
 
     /** Exactly one completed event per request, all images present once under their own keys. */
     void assertCompletedOnce(List<String> ids) {
+        assertCompletedOnce(ids, 0);
+    }
+
+    /**
+     * As {@link #assertCompletedOnce(List)}, but up to {@code answeredAgain} requests may carry their completed event
+     * twice, byte for byte: a request redone after its job had finished is answered with the stored event.
+     */
+    void assertCompletedOnce(List<String> ids, int answeredAgain) {
         Set<String> keys = new HashSet<>();
+        List<String> repeated = new ArrayList<>();
         for (String id : ids) {
-            List<JsonNode> terminal = events.events(id).stream().filter(EventLog::isTerminal).toList();
-            assertEquals(1, terminal.size(), () -> "terminal events of " + id + ": " + terminal);
+            List<JsonNode> all = events.events(id).stream().filter(EventLog::isTerminal).toList();
+            List<JsonNode> terminal = all.stream().distinct().toList();
+            if (all.size() > terminal.size()) {
+                repeated.add(id);
+            }
+            assertEquals(1, terminal.size(), () -> "terminal events of " + id + ": " + all);
             JsonNode done = terminal.get(0);
             assertEquals("completed", done.get("type").asText(), done::toString);
             for (JsonNode image : done.get("images")) {
@@ -182,6 +195,7 @@ class MultiProcessPipelineIT {
                 assertTrue(images.exists(key), "image " + key + " is not in the bucket");
             }
         }
+        assertTrue(repeated.size() <= answeredAgain, "completed events sent again: " + repeated);
     }
 
     /** The UNet segments of a completed event, in order: which worker ran which steps. */
@@ -404,7 +418,9 @@ class MultiProcessPipelineIT {
 
         events.awaitTerminal(ids, RUN_TIMEOUT, this::diagnostics);
         awaitQuiet();
-        assertCompletedOnce(ids);
+        // The message in hand at the kill may be redone; if its job had already finished, the redo answers with the
+        // stored completed event, the same bytes again.
+        assertCompletedOnce(ids, 1);
         // Strict commits: a request whose embeddings were handed on is never encoded again; only the one in hand
         // at the kill may be.
         List<String> reencoded = ids.stream().filter(id -> events.events(id).stream()
