@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.IntConsumer;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -39,6 +40,8 @@ public final class DenoisingEngine implements AutoCloseable {
     private int held;
     private Thread thread;
     private volatile boolean closed;
+    /** Told the number of jobs of every UNet call (a metric); nothing by default. */
+    private volatile IntConsumer callSizes = size -> { };
 
     /**
      * @param maxJobs jobs held at once (sd.unet.max-batch; 1 turns batching off)
@@ -64,6 +67,12 @@ public final class DenoisingEngine implements AutoCloseable {
         }
         maxJobs = jobs;
         notifyAll();
+    }
+
+    /** Tells {@code observer} how many jobs shared each UNet call from now on (on the engine thread: keep it cheap). */
+    public DenoisingEngine observeCallSizes(IntConsumer observer) {
+        callSizes = observer;
+        return this;
     }
 
     /** Jobs held now (being prepared, waiting for the next step, running). */
@@ -257,6 +266,7 @@ public final class DenoisingEngine implements AutoCloseable {
             }
             return;
         }
+        callSizes.accept(call.size());
         FloatTensor out = prediction.prediction();
         int row = 0;
         for (DenoisingJob job : call) {

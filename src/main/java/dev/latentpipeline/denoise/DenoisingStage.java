@@ -16,6 +16,8 @@ import dev.latentpipeline.pipeline.WorkerIdentity;
 import dev.latentpipeline.storage.ImageStore;
 import dev.latentpipeline.tensor.FloatTensor;
 import dev.latentpipeline.wire.StageRecord;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -40,6 +42,8 @@ import org.jboss.logging.Logger;
 public class DenoisingStage {
     private static final Logger LOG = Logger.getLogger(DenoisingStage.class);
     static final String FALLBACK_SCHEDULER = "euler";
+    /** Prometheus: sd_unet_jobs_per_call (how much batching a worker gets). */
+    public static final String JOBS_PER_CALL = "sd.unet.jobs.per.call";
 
     @Inject
     PipelineConfig config;
@@ -49,6 +53,8 @@ public class DenoisingStage {
     ImageStore store;
     @Inject
     WorkerIdentity worker;
+    @Inject
+    MeterRegistry registry;
 
     private ModelFamily family;
     private UNet unet;
@@ -86,7 +92,11 @@ public class DenoisingStage {
         initialLatents = new InitialLatents(store, this::vaeEncoder);
         family = models.family();
         unet = new UNet(models.unet(), UnetConditioning.inputNames(family.unetInputs(), family.timeCondProjDim()));
-        engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id()).start("unet-engine");
+        DistributionSummary jobsPerCall = DistributionSummary.builder(JOBS_PER_CALL)
+                .description("Jobs that shared one UNet call (continuous batching; 1: the job ran alone)")
+                .serviceLevelObjectives(1, 2, 4, 8, 16).register(registry);
+        engine = new DenoisingEngine(unet, config.unet().maxBatch(), worker.id())
+                .observeCallSizes(jobsPerCall::record).start("unet-engine");
         preparer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "unet-prepare");
             t.setDaemon(true);

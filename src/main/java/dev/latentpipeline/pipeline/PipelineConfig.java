@@ -168,8 +168,8 @@ public interface PipelineConfig {
     }
 
     /**
-     * Topic names (also set per channel in application.properties: mp.messaging.*.topic must agree) and whether
-     * the app creates missing ones. A stage's partition count caps how many of its workers share the load.
+     * Topic names and whether the app creates missing ones (pipeline/Topics.wanted lists them with their
+     * settings). A stage's partition count caps how many of its workers share the load.
      */
     interface Topics {
         @WithDefault("true")
@@ -201,8 +201,9 @@ public interface PipelineConfig {
         String events();
 
         /**
-         * UNet checkpoints, compacted, keyed by request id, written to the partition of the job's sd.embeddings
-         * message: a worker that takes over a partition reads that partition of it before running any of its jobs.
+         * UNet checkpoints, compacted, keyed by request id; input partition p of priority i writes to partition
+         * i * P + p (messaging/SideCheckpoints): a worker given an input partition reads its checkpoint partition
+         * before running any of its jobs.
          */
         @WithDefault("sd.checkpoints")
         String checkpoints();

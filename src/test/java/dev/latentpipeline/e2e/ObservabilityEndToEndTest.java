@@ -176,6 +176,10 @@ class ObservabilityEndToEndTest {
             for (String model : List.of("text_encoder", "unet", "vae_decoder")) {
                 assertTrue(sample(text, "sd_onnx_duration_seconds_count", Map.of("model", model)) >= 1, model);
             }
+            // Three steps, so at least three UNet calls, each with at least one job.
+            double calls = sample(text, "sd_unet_jobs_per_call_count", Map.of());
+            assertTrue(calls >= 3, "UNet calls counted: " + calls);
+            assertTrue(sample(text, "sd_unet_jobs_per_call_sum", Map.of()) >= calls, "jobs per call");
             assertTrue(sample(text, "sd_stage_errors_total",
                     Map.of("stage", Stages.TEXT_ENCODER, "code", "limit_exceeded")) >= 1, "error counter");
             assertTrue(text.lines().anyMatch(l -> l.startsWith("kafka_consumer_fetch_manager_records_lag_max{")),
