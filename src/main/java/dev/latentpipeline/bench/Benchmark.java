@@ -41,6 +41,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 @ApplicationScoped
 public class Benchmark {
+    /** About a small PNG's size: what the storage probe puts and gets. */
+    private static final int STORAGE_PROBE_BYTES = 16 * 1024;
+
     @Inject
     PipelineConfig config;
     @Inject
@@ -75,7 +78,13 @@ public class Benchmark {
         Report report = new Report(System.out);
         report.header(template, options);
 
-        report.hops(measureHops());
+        long[][] hops = measureHops();
+        report.hops(hops);
+        long[] storage = StorageProbe.measure(store, STORAGE_PROBE_BYTES, 30);
+        report.storage(STORAGE_PROBE_BYTES, storage);
+        // What a request cannot avoid: two small hops (the request, its completed event), two tensor hops
+        // (embeddings, latents), one PNG upload, and with explicit latents one download.
+        long floorUs = 2 * hops[0][1] + 2 * hops[1][1] + storage[0] + (options.latents() ? storage[1] : 0);
 
         int configuredBatch = denoise.maxBatch();
         Figures baseline = null;
@@ -90,7 +99,7 @@ public class Benchmark {
                         .sample());
             }
             baseline = new Figures("in-process baseline", 1, samples, System.nanoTime() - start, options.requests());
-            report.run(baseline, null);
+            report.run(baseline, null, 0);
         }
 
         int failures = 0;
@@ -110,7 +119,7 @@ public class Benchmark {
                                         + " steps" : "off");
                         Figures figures = new Figures(label, concurrency, run.samples(), run.wallNanos(),
                                 options.requests());
-                        report.run(figures, concurrency == 1 ? baseline : null);
+                        report.run(figures, concurrency == 1 ? baseline : null, floorUs);
                         failures += options.requests() - figures.completed();
                     }
                 }

@@ -29,8 +29,16 @@ final class Report {
         line("broker floor, one hop p50:%s", figures);
     }
 
-    /** One run; with a baseline given, also the overhead over it (same requests, one at a time). */
-    void run(Figures f, Figures baseline) {
+    void storage(int bytes, long[] putAndGetMicros) {
+        line("storage floor, p50: PUT %d KiB %.2f ms  GET %.2f ms", bytes / 1024, putAndGetMicros[0] / 1000.0,
+                putAndGetMicros[1] / 1000.0);
+    }
+
+    /**
+     * One run; with a baseline given, also the overhead over it (same requests, one at a time) and how much of that
+     * the floor explains ({@code floorUs}: the hops and storage calls a request cannot avoid).
+     */
+    void run(Figures f, Figures baseline, long floorUs) {
         line("");
         line("%s", f.label());
         line("  finished %d of %d (%d completed) in %.2f s: %.2f requests/s", f.samples().size(), f.requests(),
@@ -59,6 +67,8 @@ final class Report {
             line("  ONNX Runtime per request: pipeline %.2f ms, baseline %.2f ms (x%.2f)",
                     f.percentileMs(Sample::onnxUs, 50), baseline.percentileMs(Sample::onnxUs, 50),
                     f.percentileMs(Sample::onnxUs, 50) / baseline.percentileMs(Sample::onnxUs, 50));
+            line("  floor (4 hops, the PNG upload, with --latents their download): %.1f ms; overhead above it: %.1f ms"
+                    + " (x%.2f the floor)", floorUs / 1000.0, overhead - floorUs / 1000.0, overhead / (floorUs / 1000.0));
         }
     }
 }
