@@ -62,7 +62,7 @@ public class InProcessPipeline {
         long onnxUs = (onnxNanos() - onnxBefore) / 1_000;
         long pngUs = rendering.pngNanos() / 1_000;
         Sample sample = new Sample(request.id(), true, latencyUs, onnxUs, latencyUs - onnxUs - pngUs, 0, pngUs, 0, 0,
-                0, 1, null);
+                0, 0, 1, null);
         return new Result(rendering, sample);
     }
 

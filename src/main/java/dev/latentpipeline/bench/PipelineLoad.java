@@ -76,7 +76,8 @@ final class PipelineLoad implements AutoCloseable {
                 if (type.equals("completed") || type.equals("failed") || type.equals("cancelled")) {
                     long latencyUs = (System.nanoTime() - sentAt) / 1_000;
                     inFlight.remove(record.key());
-                    samples.add(Sample.fromEvent(record.key(), event, latencyUs));
+                    samples.add(Sample.fromEvent(record.key(), event, latencyUs, record.timestamp(),
+                            System.currentTimeMillis()));
                 }
             }
         }

@@ -45,10 +45,10 @@ final class Report {
                 f.completed(), f.wallNanos() / 1e9, f.throughput());
         line("  latency p50 %.1f ms, p95 %.1f ms", f.latencyMs(50), f.latencyMs(95));
         line("  per request (mean ms): ONNX Runtime %.1f | other model work %.1f | tensor encoding %.2f | PNG %.2f"
-                + " | storage %.2f | broker hops and queue wait %.1f | completed event and the rest %.1f",
+                + " | storage %.2f | broker hops and queue wait %.1f | terminal event's hop %.1f | the rest %.1f",
                 f.meanMs(Sample::onnxUs), f.meanMs(Sample::otherComputeUs), f.meanMs(Sample::encodeUs),
                 f.meanMs(Sample::pngUs), f.meanMs(Sample::storageUs), f.meanMs(Sample::queuedUs),
-                f.meanMs(Sample::restUs));
+                f.meanMs(Sample::completedHopUs), f.meanMs(Sample::restUs));
         if (!f.samples().isEmpty() && f.samples().get(0).stages() != null) {
             for (String stage : new String[] {"text-encoder", "unet", "vae"}) {
                 line("    %-12s queued %.2f | took %.2f (ONNX %.2f, encoding %.2f, PNG %.2f, storage %.2f)", stage,

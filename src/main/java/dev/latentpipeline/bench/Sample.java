@@ -8,15 +8,16 @@ import com.fasterxml.jackson.databind.JsonNode;
  * called directly.
  */
 record Sample(String requestId, boolean completed, long latencyUs, long onnxUs, long otherComputeUs, long encodeUs,
-        long pngUs, long storageUs, long queuedUs, long restUs, int largestBatch, JsonNode stages) {
+        long pngUs, long storageUs, long queuedUs, long completedHopUs, long restUs, int largestBatch, JsonNode stages) {
 
     /**
      * From a terminal event. Stage records give, per stage: queued_us (send to take: the hop and any wait),
      * duration_us (of which onnx, png and storage, and for the text encoder its tensor encoding), and the UNet's
-     * latents encoding after its record closed. What is left of the latency is the completed event's own hop and
-     * anything between the records (the VAE's decoding event, thread hand-offs).
+     * latents encoding after its record closed. The terminal event's own hop is its record's broker timestamp (set
+     * when the VAE sent it, millisecond resolution) to {@code receivedAtMs}. What is left of the latency is anything
+     * between the records (building and sending the terminal event, thread hand-offs).
      */
-    static Sample fromEvent(String requestId, JsonNode event, long latencyUs) {
+    static Sample fromEvent(String requestId, JsonNode event, long latencyUs, long sentAtMs, long receivedAtMs) {
         boolean completed = "completed".equals(event.path("type").asText());
         long onnx = 0;
         long duration = 0;
@@ -41,8 +42,10 @@ record Sample(String requestId, boolean completed, long latencyUs, long onnxUs, 
             }
         }
         long other = duration - onnx - png - storage - (encode - encodeOutside);
-        long rest = latencyUs - queued - duration - encodeOutside;
-        return new Sample(requestId, completed, latencyUs, onnx, other, encode, png, storage, queued, rest, batch,
+        long completedHop = Math.max(0, receivedAtMs - sentAtMs) * 1_000;
+        long rest = latencyUs - queued - duration - encodeOutside - completedHop;
+        return new Sample(requestId, completed, latencyUs, onnx, other, encode, png, storage, queued, completedHop,
+                rest, batch,
                 event.path("stages"));
     }
 }
