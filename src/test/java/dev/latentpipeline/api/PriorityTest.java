@@ -116,4 +116,13 @@ class PriorityTest {
                 .extract().path("id");
         assertEquals("high", Api.awaitTerminal(id, TIMEOUT).getString("parameters.priority"));
     }
+
+    @Test
+    void aCallerIsToldWhichPrioritiesItMayUse() {
+        authed().get("/v1/priorities").then().statusCode(200)
+                .body("allowed", equalTo(List.of("high", "normal", "low"))).body("default", equalTo("normal"));
+        given().header("Authorization", "Bearer " + GatewayTestProfile.OTHER_KEY).get("/v1/priorities")
+                .then().statusCode(200).body("allowed", equalTo(List.of("normal", "low")));
+        given().get("/v1/priorities").then().statusCode(401);
+    }
 }

@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Issues 11 and 12: queue position and ETA while a job waits, gone once it runs, over GET and SSE. More jobs than
- * workers: the test JVM has one UNet worker, serving every partition, whole loops (GatewayTestProfile); a long job
- * keeps it busy while three more wait, two on the long job's partition and one on another.
+ * places: the test JVM has one UNet worker, serving every partition, one job at a time (GatewayTestProfile); a long
+ * job keeps it busy while three more wait, two on the long job's partition and one on another. Several jobs at once
+ * (capacity above 1) are played in queue/UnetScheduleTest.
  */
 @QuarkusTest
 @TestProfile(GatewayTestProfile.class)
@@ -81,6 +82,7 @@ class QueuePositionTest {
         assertEquals(1, a.getInt("queue_position"), a.prettify());
         assertEquals(2, b.getInt("queue_position"), b.prettify());
         assertEquals(3, c.getInt("queue_position"), "one worker serves both partitions: " + c.prettify());
+        assertEquals(1, a.getInt("worker_capacity"), "the worker runs one job at a time: " + a.prettify());
         Instant firstStarts = Instant.parse(a.getString("eta.starts_at"));
         Instant firstEnds = Instant.parse(a.getString("eta.ends_at"));
         assertTrue(firstStarts.isAfter(submitted) && firstEnds.isAfter(firstStarts), a.prettify());
