@@ -5,24 +5,31 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * One UNet worker's line played forward (docs/queue.md): the worker runs up to {@code capacity} jobs at once, every
  * running job advancing one step per engine step; a job that ends frees its place at once, and the waiting jobs that
  * have reached the worker fill the free places in the order messaging/StageConsumer takes them: the first of the
- * highest priority waiting, unless the first of a lower priority has waited longer than {@code maxWaitMs} since it was
- * sent (then the one of those sent first). Within a priority, first come first served. An engine step costs, per group of jobs that share a UNet call (same size), the
- * dearest job's step plus {@code batchMarginal} times the others' steps alone; the groups run one after another.
+ * highest priority waiting, except that after {@code share - 1} of those in a row while lower-priority jobs waited,
+ * the lower-priority one sent first. Within a priority, first come first served. An engine step costs, per group of
+ * jobs that share a UNet call (same size), the dearest job's step plus {@code batchMarginal} times the others' steps
+ * alone; the groups run one after another.
  * Times are milliseconds from now.
  */
 final class UnetSchedule {
     /** Beyond this many events (a line far longer than any in-flight bound) there is no forecast worth its cost. */
     static final int MAX_EVENTS = 10_000;
 
-    /** How the worker takes and runs jobs. */
-    record Rules(int capacity, double maxWaitMs, double batchMarginal) {
+    /**
+     * How the worker takes and runs jobs.
+     *
+     * @param share sd.priority.share: every share-th job taken while lower priority waits is the oldest lower one
+     */
+    record Rules(int capacity, int share, double batchMarginal) {
         Rules {
             capacity = Math.max(1, capacity);
+            share = Math.max(2, share);
         }
     }
 
@@ -70,12 +77,14 @@ final class UnetSchedule {
         List<Slot> active = new ArrayList<>();
         running.forEach(j -> active.add(new Slot(j, 0)));
         List<Job> queue = new ArrayList<>(waiting);
+        // The consumer's count of higher-priority takes in a row is not in the log: the play starts it at 0.
+        int[] passedOver = {0};
         List<String> order = new ArrayList<>();
         Map<String, Forecast> forecasts = new LinkedHashMap<>();
         double now = 0;
         for (int events = 0; events < MAX_EVENTS; events++) {
             while (active.size() < rules.capacity()) {
-                Job next = take(queue, now, rules.maxWaitMs());
+                Job next = take(queue, now, rules.share(), passedOver);
                 if (next == null) {
                     break;
                 }
@@ -112,9 +121,13 @@ final class UnetSchedule {
         return new Plan(order, Map.of());
     }
 
-    /** What StageConsumer.next takes at {@code now} among the jobs that have reached the worker; null: none. */
-    private static Job take(List<Job> queue, double now, double maxWaitMs) {
-        Map<Integer, Job> heads = new HashMap<>();
+    /**
+     * What StageConsumer.next takes at {@code now} among the jobs that have reached the worker (null: none), counting
+     * in {@code passedOver} the higher-priority takes in a row while lower-priority jobs waited.
+     */
+    private static Job take(List<Job> queue, double now, int share, int[] passedOver) {
+        // By priority, highest first: on equal send times the higher priority wins, as in StageConsumer.next.
+        TreeMap<Integer, Job> heads = new TreeMap<>();
         for (Job j : queue) {
             if (j.sentAtMs() <= now) {
                 heads.putIfAbsent(j.priority(), j);
@@ -123,16 +136,23 @@ final class UnetSchedule {
         if (heads.isEmpty()) {
             return null;
         }
-        int highest = heads.keySet().stream().mapToInt(Integer::intValue).min().orElseThrow();
-        Job chosen = heads.get(highest);
-        double oldest = Double.MAX_VALUE;
-        for (Job head : heads.values()) {
-            if (head.priority() > highest && head.sentAtMs() < now - maxWaitMs && head.sentAtMs() < oldest) {
-                oldest = head.sentAtMs();
-                chosen = head;
+        int highest = heads.firstKey();
+        Job oldestLower = null;
+        for (Job head : heads.tailMap(highest, false).values()) {
+            if (oldestLower == null || head.sentAtMs() < oldestLower.sentAtMs()) {
+                oldestLower = head;
             }
         }
-        return chosen;
+        if (oldestLower == null) {
+            passedOver[0] = 0;
+            return heads.get(highest);
+        }
+        if (passedOver[0] >= share - 1) {
+            passedOver[0] = 0;
+            return oldestLower;
+        }
+        passedOver[0]++;
+        return heads.get(highest);
     }
 
     /** One engine step: per call group, the dearest job plus the marginal share of the others; groups add up. */

@@ -24,8 +24,9 @@ import java.util.Set;
  * Where a job that has not started denoising stands (docs/queue.md). Its line is the jobs running on, or waiting for,
  * the UNet worker that serves its partition ({@link UnetWorkers}). The line is played forward ({@link UnetSchedule}):
  * up to the worker's capacity run at once, the waiting ones start in the order the worker takes them (priority, and
- * the max-wait rule), each step priced from recent completed jobs ({@link StageCosts}). {@code position} counts the
- * jobs running there and those that start before it; the estimate adds the job's VAE time to the end of its loop.
+ * the share lower priorities get), each step priced from recent completed jobs ({@link StageCosts}).
+ * {@code position} counts the jobs running there and those that start before it; the estimate adds the job's VAE
+ * time to the end of its loop.
  * Everything comes from sd.events, so every replica answers the same.
  */
 @ApplicationScoped
@@ -105,7 +106,7 @@ public class WaitingLine {
         }
         int capacity = workers.capacity(line).orElse(config.unet().maxBatch());
         UnetSchedule.Plan plan = UnetSchedule.play(running, waiting, new UnetSchedule.Rules(capacity,
-                config.priority().maxWait().toMillis(), prices.batchMarginal()));
+                config.priority().share(), prices.batchMarginal()));
         int started = plan.startOrder().indexOf(job.id());
         int position = running.size() + (started >= 0 ? started
                 : (int) waiting.stream().takeWhile(w -> !w.id().equals(job.id())).count());

@@ -3,7 +3,9 @@ package dev.latentpipeline.api.upload;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
 import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -60,6 +62,14 @@ class UploadsTest {
         // Every upload gets its own key.
         String again = authed("image/png").body(png).post("/v1/uploads").then().statusCode(201).extract().path("key");
         assertEquals(false, again.equals(answer.getString("key")));
+    }
+
+    @Test
+    void theOpenApiDocumentDescribesTheUpload() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.'/v1/uploads'.post.responses.'201'.content.'application/json'.schema", notNullValue())
+                .body("paths.'/v1/uploads'.post.requestBody.content", hasKey("image/png"))
+                .body("paths.'/v1/uploads'.post.responses", hasKey("413"));
     }
 
     @Test
