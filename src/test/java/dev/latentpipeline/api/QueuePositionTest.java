@@ -34,8 +34,11 @@ import org.junit.jupiter.api.Test;
 /**
  * Issues 11 and 12: queue position and ETA while a job waits, gone once it runs, over GET and SSE. More jobs than
  * places: the test JVM has one UNet worker, serving every partition, one job at a time (GatewayTestProfile); a long
- * job keeps it busy while three more wait, two on the long job's partition and one on another. Several jobs at once
- * (capacity above 1) are played in queue/UnetScheduleTest.
+ * job keeps it busy while three more wait, two on the long job's partition and one, of low priority, on another. The
+ * low one starts last (with a share of 4 it would pass after 3 normal ones taken while it waits; 2 are). Of one
+ * priority on different partitions, the worker takes jobs in the order its fetches return them, which the gateway
+ * cannot see (docs/queue.md), so a normal job there could start before those ahead of it here.
+ * Several jobs at once (capacity above 1) are played in queue/UnetScheduleTest.
  */
 @QuarkusTest
 @TestProfile(GatewayTestProfile.class)
@@ -53,6 +56,10 @@ class QueuePositionTest {
 
     private static String submit(String id) {
         return Api.submit("{\"id\":\"" + id + "\"," + LONG + "}");
+    }
+
+    private static String submitLow(String id) {
+        return Api.submit("{\"id\":\"" + id + "\",\"priority\":\"low\"," + LONG + "}");
     }
 
     @Test
@@ -73,7 +80,7 @@ class QueuePositionTest {
         Instant submitted = Instant.now();
         String first = submit(Api.newIdOn(0, partitions));
         String second = submit(Api.newIdOn(0, partitions));
-        String elsewhere = submit(Api.newIdOn(2, partitions));
+        String elsewhere = submitLow(Api.newIdOn(2, partitions));
         CompletableFuture<List<JsonNode>> stream = CompletableFuture.supplyAsync(() -> events(second));
         JsonPath a = Api.status(first);
         JsonPath b = Api.status(second);
@@ -81,7 +88,8 @@ class QueuePositionTest {
         assertTrue(List.of("queued", "accepted", "encoding").contains(c.getString("status")), c.prettify());
         assertEquals(1, a.getInt("queue_position"), a.prettify());
         assertEquals(2, b.getInt("queue_position"), b.prettify());
-        assertEquals(3, c.getInt("queue_position"), "one worker serves both partitions: " + c.prettify());
+        assertEquals(3, c.getInt("queue_position"), "one worker serves both partitions, and the low job waits for "
+                + "the normal ones (share " + GatewayTestProfile.PRIORITY_SHARE + "): " + c.prettify());
         assertEquals(1, a.getInt("worker_capacity"), "the worker runs one job at a time: " + a.prettify());
         Instant firstStarts = Instant.parse(a.getString("eta.starts_at"));
         Instant firstEnds = Instant.parse(a.getString("eta.ends_at"));
