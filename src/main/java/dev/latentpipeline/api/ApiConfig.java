@@ -40,4 +40,13 @@ public interface ApiConfig {
     @WithName("max-body-bytes")
     @WithDefault("65536")
     int maxBodyBytes();
+
+    /**
+     * Largest upload (POST /v1/uploads: an init image or a .npy of latents). 8 MiB holds a 1024 x 1024 PNG of any
+     * content and the latents of eight 1024 x 1024 images. Quarkus' own limit (quarkus.http.limits.max-body-size,
+     * 10 MiB) answers larger bodies with a bare 413 before this API sees them.
+     */
+    @WithName("max-upload-bytes")
+    @WithDefault("8388608")
+    int maxUploadBytes();
 }

@@ -17,10 +17,13 @@ public record GenerationView(
         @JsonProperty("updated_at") String updatedAt,
         @JsonProperty("progress") Progress progress,
         @Schema(description = "While the job waits (queued, accepted, encoding): jobs ahead of it in its UNet "
-                + "worker's line, the one being denoised included; absent once it runs")
+                + "worker's line, those running there and those that start before it; absent once it runs "
+                + "(docs/queue.md)")
         @JsonProperty("queue_position") Integer queuePosition,
+        @Schema(description = "While the job waits: how many jobs its UNet worker runs at once (sd.unet.max-batch)")
+        @JsonProperty("worker_capacity") Integer workerCapacity,
         @Schema(description = "While the job waits, once any job has completed: when it should start denoising and "
-                + "end, from recent stage timings (README, \"Queue position and ETA\")")
+                + "end, from recent stage timings (docs/queue.md)")
         @JsonProperty("eta") Eta eta,
         @JsonProperty("parameters") GenerationRequest parameters,
         @JsonProperty("images") List<Image> images,
@@ -29,9 +32,7 @@ public record GenerationView(
         @JsonProperty("error") GenerationEvent.Error error,
         @JsonProperty("links") Links links) {
 
-    /**
-     * While the job waits: when it is expected to start denoising and to end (README, "Queue position and ETA").
-     */
+    /** While the job waits: when it is expected to start denoising and to end (docs/queue.md). */
     public record Eta(@JsonProperty("starts_at") String startsAt, @JsonProperty("ends_at") String endsAt) {
     }
 

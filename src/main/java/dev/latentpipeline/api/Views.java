@@ -38,7 +38,8 @@ public class Views {
         GenerationView.Eta eta = place == null || place.startsAt() == null ? null
                 : new GenerationView.Eta(place.startsAt().toString(), place.endsAt().toString());
         return new GenerationView(job.id(), job.status(), job.stage(), job.createdAt(), job.updatedAt(), progress,
-                place == null ? null : place.position(), eta, job.request(), shown, job.stages(), job.warnings(),
+                place == null ? null : place.position(), place == null ? null : place.workerCapacity(), eta,
+                job.request(), shown, job.stages(), job.warnings(),
                 job.error(), new GenerationView.Links(BASE + "/" + job.id(), BASE + "/" + job.id() + "/events"));
     }
 }

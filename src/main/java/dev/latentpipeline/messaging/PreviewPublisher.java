@@ -39,6 +39,8 @@ public class PreviewPublisher {
     /** Guarded by itself: each job's previews waiting, oldest first; jobs in the order their turn comes. */
     private final LinkedHashMap<String, ArrayDeque<Pending>> pending = new LinkedHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
+    /** Guarded by {@link #pending}: a preview taken and not yet published. */
+    private boolean rendering;
     private Thread thread;
     private volatile boolean closed;
 
@@ -55,6 +57,13 @@ public class PreviewPublisher {
     /** Previews dropped because they came faster than they rendered, since start. */
     public long dropped() {
         return dropped.get();
+    }
+
+    /** Previews waiting to render or rendering now: 0 once the rendering thread has caught up. */
+    public int waiting() {
+        synchronized (pending) {
+            return pending.values().stream().mapToInt(ArrayDeque::size).sum() + (rendering ? 1 : 0);
+        }
     }
 
     public void publish(Context trace, String requestId, int step, int totalSteps, FloatTensor predictedOriginal) {
@@ -82,6 +91,7 @@ public class PreviewPublisher {
             if (!job.isEmpty()) {
                 pending.put(first, job);
             }
+            rendering = true;
             return next;
         }
     }
@@ -107,6 +117,10 @@ public class PreviewPublisher {
             } catch (RuntimeException e) {
                 if (!closed) {
                     LOG.warnf(e, "Preview of %s at step %d not published", p.requestId(), p.step());
+                }
+            } finally {
+                synchronized (pending) {
+                    rendering = false;
                 }
             }
         }

@@ -70,8 +70,16 @@ class PriorityTest {
         String blocker;
         String high;
         try (KafkaProducer<String, byte[]> producer = RealInfrastructure.producer()) {
-            // The UNet is busy with the blocker while the rest queue up behind it, the high one last.
-            blocker = submit(producer, "normal", MEDIUM);
+            // The UNet is busy with the blocker while the rest queue up behind it, the high one last. Sent together,
+            // the text encoder could take a low one first (its consumer fetches each topic on its own), and the UNet
+            // would run that before the blocker and the high one: the rest go once the blocker is running.
+            blocker = submit(producer, "normal", BLOCKING);
+            producer.flush();
+            Instant deadline = Instant.now().plus(TIMEOUT);
+            while (!"denoising".equals(status(blocker))) {
+                assertTrue(Instant.now().isBefore(deadline), blocker + " did not start denoising: " + status(blocker));
+                Api.sleepBriefly();
+            }
             for (int i = 0; i < 20; i++) {
                 low.add(submit(producer, "low", SHORT));
             }
@@ -115,5 +123,14 @@ class PriorityTest {
         String id = authed().contentType(ContentType.JSON).body(body).post("/v1/generations").then().statusCode(202)
                 .extract().path("id");
         assertEquals("high", Api.awaitTerminal(id, TIMEOUT).getString("parameters.priority"));
+    }
+
+    @Test
+    void aCallerIsToldWhichPrioritiesItMayUse() {
+        authed().get("/v1/priorities").then().statusCode(200)
+                .body("allowed", equalTo(List.of("high", "normal", "low"))).body("default", equalTo("normal"));
+        given().header("Authorization", "Bearer " + GatewayTestProfile.OTHER_KEY).get("/v1/priorities")
+                .then().statusCode(200).body("allowed", equalTo(List.of("normal", "low")));
+        given().get("/v1/priorities").then().statusCode(401);
     }
 }

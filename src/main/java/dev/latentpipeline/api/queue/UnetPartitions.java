@@ -2,6 +2,7 @@ package dev.latentpipeline.api.queue;
 
 import dev.latentpipeline.api.GatewayPublisher;
 import dev.latentpipeline.pipeline.PipelineConfig;
+import dev.latentpipeline.pipeline.RequestPriority;
 import dev.latentpipeline.pipeline.Role;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -10,7 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -18,10 +21,11 @@ import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
 /**
- * The partition of the UNet's input topic (sd.embeddings) a request id lands on: every stage sends with the request id
- * as key and Kafka's default partitioner, murmur2(key) mod partitions. Computed here rather than taken from the
- * partition of a job's events, because operators may give sd.embeddings more partitions than sd.events (README,
- * "Topics"). The count comes from the producer's metadata at start-up, then every 10 s off the request path.
+ * The partition of the UNet's input topic of its priority (sd.embeddings, sd.embeddings.high, sd.embeddings.low) a
+ * request id lands on: every stage sends with the request id as key and Kafka's default partitioner, murmur2(key) mod
+ * partitions. Computed here rather than taken from the partition of a job's events, because operators may give
+ * sd.embeddings more partitions than sd.events (README, "Topics"). The counts come from the producer's metadata at
+ * start-up, then every 10 s off the request path.
  */
 @ApplicationScoped
 public class UnetPartitions {
@@ -32,7 +36,7 @@ public class UnetPartitions {
     @Inject
     GatewayPublisher publisher;
 
-    private volatile int count;
+    private final Map<RequestPriority, Integer> counts = new ConcurrentHashMap<>();
     private ScheduledExecutorService refresh;
 
     /**
@@ -59,18 +63,22 @@ public class UnetPartitions {
     }
 
     private void refresh() {
-        try {
-            count = publisher.partitionCount(config.topics().embeddings());
-        } catch (RuntimeException e) {
-            LOG.warnf("Cannot read the partition count of %s (%s): queue positions wait for it",
-                    config.topics().embeddings(), e.getMessage());
+        for (RequestPriority priority : RequestPriority.values()) {
+            String topic = priority.topic(config.topics().embeddings());
+            try {
+                counts.put(priority, publisher.partitionCount(topic));
+            } catch (RuntimeException e) {
+                LOG.warnf("Cannot read the partition count of %s (%s): queue positions wait for it", topic,
+                        e.getMessage());
+            }
         }
     }
 
-    /** Empty until the partition count is known. */
-    public OptionalInt of(String requestId) {
-        int partitions = count;
-        return partitions == 0 ? OptionalInt.empty() : OptionalInt.of(partition(requestId, partitions));
+    /** Empty until the partition count of the priority's topic is known. */
+    public OptionalInt of(String requestId, RequestPriority priority) {
+        Integer partitions = counts.get(priority);
+        return partitions == null || partitions == 0 ? OptionalInt.empty()
+                : OptionalInt.of(partition(requestId, partitions));
     }
 
     /** Kafka's BuiltInPartitioner.partitionForKey over the key's StringSerializer bytes. */

@@ -3,6 +3,7 @@ package dev.latentpipeline.api.queue;
 import dev.latentpipeline.api.status.JobStatus;
 import dev.latentpipeline.api.status.StatusStore;
 import dev.latentpipeline.pipeline.GenerationEvent;
+import dev.latentpipeline.pipeline.GenerationRequest;
 import dev.latentpipeline.pipeline.PipelineConfig;
 import dev.latentpipeline.pipeline.Role;
 import io.quarkus.runtime.StartupEvent;
@@ -10,6 +11,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,12 +21,13 @@ import java.util.OptionalInt;
 import java.util.Set;
 
 /**
- * Where a job that has not started denoising stands (README, "Queue position and ETA"). Its line is the jobs not yet
- * through the UNet on the partitions of sd.embeddings that the UNet worker serving its own partition serves
- * ({@link UnetWorkers}); every stage takes a partition in order, so the jobs that arrived before it on those
- * partitions are ahead of it. {@code position} counts them, the one being denoised included. The estimate plays the
- * line forward in turns ({@link Turns}) at the stage costs of recent completed jobs ({@link StageCosts}), then adds
- * the VAE's cost. Everything comes from sd.events, so every replica answers the same.
+ * Where a job that has not started denoising stands (docs/queue.md). Its line is the jobs running on, or waiting for,
+ * the UNet worker that serves its partition ({@link UnetWorkers}). The line is played forward ({@link UnetSchedule}):
+ * up to the worker's capacity run at once, the waiting ones start in the order the worker takes them (priority, and
+ * the share lower priorities get), each step priced from recent completed jobs ({@link StageCosts}).
+ * {@code position} counts the jobs running there and those that start before it; the estimate adds the job's VAE
+ * time to the end of its loop.
+ * Everything comes from sd.events, so every replica answers the same.
  */
 @ApplicationScoped
 public class WaitingLine {
@@ -32,15 +35,15 @@ public class WaitingLine {
     public static final Set<String> WAITING = Set.of(GenerationEvent.QUEUED, GenerationEvent.ACCEPTED,
             GenerationEvent.ENCODING);
 
-    /** A waiting job's place: jobs ahead of it and, once any job has completed, when it should start and end. */
-    public record Place(int position, Instant startsAt, Instant endsAt) {
+    /**
+     * A waiting job's place: jobs ahead of it, how many jobs its worker runs at once, and (once any job has completed)
+     * when it should start and end.
+     */
+    public record Place(int position, int workerCapacity, Instant startsAt, Instant endsAt) {
     }
 
-    private record Arrival(Instant at, JobStatus job) {
-    }
-
-    private static final Comparator<Arrival> FIRST_COME = Comparator.comparing(Arrival::at)
-            .thenComparing(a -> a.job().id());
+    private static final Comparator<JobStatus> FIRST_COME = Comparator.comparing(WaitingLine::arrival)
+            .thenComparing(JobStatus::id);
 
     @Inject
     PipelineConfig config;
@@ -61,7 +64,7 @@ public class WaitingLine {
 
     private void learn(JobStatus previous, JobStatus next) {
         if (GenerationEvent.DENOISING.equals(next.status()) && next.worker() != null) {
-            partitions.of(next.id()).ifPresent(p -> workers.denoised(p, next.worker()));
+            input(next).ifPresent(in -> workers.denoised(in, next.worker(), next.workerCapacity()));
         } else if (GenerationEvent.COMPLETED.equals(next.status())) {
             costs.completed(next.request(), next.stages());
         }
@@ -72,54 +75,94 @@ public class WaitingLine {
         if (!WAITING.contains(job.status()) || job.request() == null) {
             return Optional.empty();
         }
-        OptionalInt partition = partitions.of(job.id());
-        if (partition.isEmpty()) {
+        Optional<UnetWorkers.Input> input = input(job);
+        if (input.isEmpty()) {
             return Optional.empty();
         }
-        Set<Integer> served = workers.sameWorkerAs(partition.getAsInt());
-        Arrival self = new Arrival(arrival(job), job);
-        List<Arrival> line = new ArrayList<>();
-        for (JobStatus other : store.inFlightJobs()) {
-            boolean inLine = WAITING.contains(other.status()) || GenerationEvent.DENOISING.equals(other.status());
-            if (inLine && other.request() != null && !other.id().equals(job.id())
-                    && served.contains(partitions.of(other.id()).orElse(-1))) {
-                line.add(new Arrival(arrival(other), other));
-            }
+        String line = lineOf(input.get());
+        Instant now = Instant.now();
+        StageCosts.Prices prices = costs.prices();
+        boolean priced = true;
+        List<UnetSchedule.Job> running = new ArrayList<>();
+        List<UnetSchedule.Job> waiting = new ArrayList<>();
+        List<JobStatus> inFlight = new ArrayList<>(store.inFlightJobs());
+        if (inFlight.stream().noneMatch(j -> j.id().equals(job.id()))) {
+            inFlight.add(job);
         }
-        line.add(self);
-        line.sort(FIRST_COME);
-        int position = line.indexOf(self);
-        return Optional.of(estimate(line, job, position));
+        inFlight.sort(FIRST_COME);
+        for (JobStatus other : inFlight) {
+            // A loop at its last step has handed its latents on: it waits for the VAE, not in this line.
+            boolean isRunning = GenerationEvent.DENOISING.equals(other.status()) && line.equals(other.worker())
+                    && other.request() != null && stepsLeft(other) > 0;
+            boolean isWaiting = WAITING.contains(other.status())
+                    && input(other).map(this::lineOf).filter(line::equals).isPresent();
+            if (other.request() == null || !(isRunning || isWaiting)) {
+                continue;
+            }
+            Optional<StageCosts.Estimate> cost = prices.estimate(other.request());
+            priced &= cost.isPresent();
+            UnetSchedule.Job planned = planned(other, cost, now);
+            (isRunning ? running : waiting).add(planned);
+        }
+        int capacity = workers.capacity(line).orElse(config.unet().maxBatch());
+        UnetSchedule.Plan plan = UnetSchedule.play(running, waiting, new UnetSchedule.Rules(capacity,
+                config.priority().share(), prices.batchMarginal()));
+        int started = plan.startOrder().indexOf(job.id());
+        int position = running.size() + (started >= 0 ? started
+                : (int) waiting.stream().takeWhile(w -> !w.id().equals(job.id())).count());
+        UnetSchedule.Forecast forecast = plan.forecasts().get(job.id());
+        if (!priced || forecast == null) {
+            return Optional.of(new Place(position, capacity, null, null));
+        }
+        double vaeMs = prices.estimate(job.request()).orElseThrow().vaeMs();
+        return Optional.of(new Place(position, capacity, now.plusMillis(Math.round(forecast.startMs())),
+                now.plusMillis(Math.round(forecast.endMs() + vaeMs))));
     }
 
-    private Place estimate(List<Arrival> line, JobStatus job, int position) {
-        List<Turns.InLine> turns = new ArrayList<>(line.size());
-        for (Arrival a : line) {
-            Optional<StageCosts.Estimate> cost = costs.estimate(a.job().request());
-            if (cost.isEmpty()) {
-                return new Place(position, null, null);
+    /**
+     * A job as the schedule sees it. Unpriced (nothing completed yet), every step costs the same and text encoding
+     * nothing: the order still comes out, the times do not count.
+     */
+    private static UnetSchedule.Job planned(JobStatus job, Optional<StageCosts.Estimate> cost, Instant now) {
+        GenerationRequest request = job.request();
+        double textMs = cost.map(StageCosts.Estimate::textMs).orElse(0.0);
+        // It reaches the UNet's input once encoded: the encoding event's time plus the encoder's cost.
+        double sentAtMs = textMs;
+        if (GenerationEvent.ENCODING.equals(job.status())) {
+            Instant encoding = parse(job.updatedAt());
+            if (encoding != null) {
+                sentAtMs = Duration.between(now, encoding).toNanos() / 1e6 + textMs;
             }
-            turns.add(new Turns.InLine(a.job().id(), stepsLeft(a.job()), cost.get().unetMsPerStep()));
         }
-        Optional<Turns.Forecast> forecast = Turns.of(turns, job.id(), costs.stepsPerTurn());
-        StageCosts.Estimate own = costs.estimate(job.request()).orElseThrow();
-        if (forecast.isEmpty()) {
-            return new Place(position, null, null);
+        return new UnetSchedule.Job(job.id(), request.priority().ordinal(), sentAtMs, stepsLeft(job),
+                cost.map(StageCosts.Estimate::unetMsPerStep).orElse(1.0), request.width() + "x" + request.height());
+    }
+
+    /** The line a partition's jobs wait in: the worker serving it, or the partition itself while none is known. */
+    private String lineOf(UnetWorkers.Input input) {
+        return workers.serving(input).orElse("unseen " + input);
+    }
+
+    private Optional<UnetWorkers.Input> input(JobStatus job) {
+        if (job.request() == null) {
+            return Optional.empty();
         }
-        // A job still waiting for the text encoder enters the UNet's line only once encoded.
-        double encoding = GenerationEvent.QUEUED.equals(job.status())
-                ? Math.max(0, own.textMs() - forecast.get().startMs()) : 0;
-        Instant now = Instant.now();
-        return new Place(position, now.plusMillis(Math.round(forecast.get().startMs() + encoding)),
-                now.plusMillis(Math.round(forecast.get().endMs() + encoding + own.vaeMs())));
+        OptionalInt partition = partitions.of(job.id(), job.request().priority());
+        return partition.isEmpty() ? Optional.empty()
+                : Optional.of(new UnetWorkers.Input(job.request().priority(), partition.getAsInt()));
     }
 
     /** When the job's first event was produced; a time that does not parse (a foreign producer) goes last. */
     private static Instant arrival(JobStatus job) {
+        Instant at = parse(job.createdAt());
+        return at == null ? Instant.MAX : at;
+    }
+
+    private static Instant parse(String time) {
         try {
-            return Instant.parse(job.createdAt());
+            return time == null ? null : Instant.parse(time);
         } catch (RuntimeException e) {
-            return Instant.MAX;
+            return null;
         }
     }
 

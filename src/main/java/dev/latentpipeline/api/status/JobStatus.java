@@ -10,6 +10,7 @@ import java.util.Map;
  *
  * @param createdAt time of the job's first event (queued, or accepted for requests sent straight to Kafka)
  * @param worker the worker that produced the latest event (during denoising: the UNet worker running it)
+ * @param workerCapacity while denoising: how many jobs that UNet worker runs at once (its events' worker_capacity)
  */
 public record JobStatus(
         String id,
@@ -25,7 +26,8 @@ public record JobStatus(
         List<GenerationEvent.StoredImage> images,
         List<GenerationEvent.StageTiming> stages,
         List<String> warnings,
-        GenerationEvent.Error error) {
+        GenerationEvent.Error error,
+        Integer workerCapacity) {
 
     /** Order of the states: an event never moves a job backwards (a redelivered stage message repeats events). */
     private static final Map<String, Integer> RANK = Map.of(
@@ -35,7 +37,8 @@ public record JobStatus(
 
     /** A key for a place in the newest-first order, as list cursors carry it. */
     public static JobStatus cursor(String id, String createdAt) {
-        return new JobStatus(id, null, null, createdAt, null, null, null, null, null, null, null, null, null, null);
+        return new JobStatus(id, null, null, createdAt, null, null, null, null, null, null, null, null, null, null,
+                null);
     }
 
     public boolean terminal() {
@@ -51,7 +54,7 @@ public record JobStatus(
         if (previous == null) {
             return new JobStatus(event.requestId(), event.type(), event.stage(), event.time(), event.time(),
                     event.worker(), event.request(), event.step(), event.totalSteps(), event.bucket(), event.images(),
-                    event.stages(), event.warnings(), event.error());
+                    event.stages(), event.warnings(), event.error(), event.workerCapacity());
         }
         if (previous.terminal() || rank < RANK.get(previous.status())) {
             return previous;
@@ -65,8 +68,11 @@ public record JobStatus(
             step = previous.step;
         }
         Integer total = event.totalSteps() != null ? event.totalSteps() : previous.totalSteps;
+        // Only denoising events name a capacity; a later stage's worker has none.
+        Integer capacity = event.workerCapacity() != null ? event.workerCapacity()
+                : GenerationEvent.DENOISING.equals(event.type()) ? previous.workerCapacity : null;
         return new JobStatus(previous.id, event.type(), event.stage() != null ? event.stage() : previous.stage,
                 previous.createdAt, event.time(), event.worker(), request, step, total, event.bucket(), event.images(),
-                event.stages(), event.warnings(), event.error());
+                event.stages(), event.warnings(), event.error(), capacity);
     }
 }
