@@ -87,7 +87,7 @@ public class ModelRepository {
             synchronized (this) {
                 if (runtime == null) {
                     runtime = new OnnxRuntime(OnnxRuntime.parseProvider(config.onnx().provider()),
-                            config.onnx().cudaDevice(), config.onnx().intraOpThreads());
+                            config.onnx().cudaDevice(), config.onnx().intraOpThreads(), config.onnx().spinWait());
                 }
             }
         }

@@ -22,11 +22,21 @@ public final class OnnxRuntime {
     private final Provider provider;
     private final int cudaDevice;
     private final int intraOpThreads;
+    private final boolean spinWait;
 
     public OnnxRuntime(Provider provider, int cudaDevice, int intraOpThreads) {
+        this(provider, cudaDevice, intraOpThreads, false);
+    }
+
+    /**
+     * @param intraOpThreads threads per session; 0 lets ONNX Runtime decide (one per physical core)
+     * @param spinWait whether idle intra-op threads spin waiting for work (sd.onnx.spin-wait)
+     */
+    public OnnxRuntime(Provider provider, int cudaDevice, int intraOpThreads, boolean spinWait) {
         this.provider = provider;
         this.cudaDevice = cudaDevice;
         this.intraOpThreads = intraOpThreads;
+        this.spinWait = spinWait;
     }
 
     public static Provider parseProvider(String value) {
@@ -47,6 +57,9 @@ public final class OnnxRuntime {
             if (intraOpThreads > 0) {
                 options.setIntraOpNumThreads(intraOpThreads);
             }
+            // Spinning workers keep a core busy after every run; the other stages, the broker and the storage
+            // client of the process need it more (on 2 cores: baseline 61 -> 42 ms a request, docs/benchmark.md).
+            options.addConfigEntry("session.intra_op.allow_spinning", spinWait ? "1" : "0");
             String used = "CPU";
             if (provider != Provider.CPU) {
                 try {

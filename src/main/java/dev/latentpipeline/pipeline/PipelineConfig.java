@@ -68,6 +68,14 @@ public interface PipelineConfig {
         @WithName("intra-op-threads")
         @WithDefault("0")
         int intraOpThreads();
+
+        /**
+         * Whether ONNX Runtime's idle intra-op threads spin waiting for the next run. Off: every stage in a process,
+         * the broker and the storage client share the cores, and a spinning pool takes one from them.
+         */
+        @WithName("spin-wait")
+        @WithDefault("false")
+        boolean spinWait();
     }
 
     interface S3 {
