@@ -141,6 +141,23 @@ class ObservabilityEndToEndTest {
                 () -> "spans of the trace: " + spanNames);
     }
 
+    @Test
+    void aFiftyStepJobCrossesSdEmbeddingsOnceAndCheckpointsOnTheSide() {
+        String id = generate("{\"prompt\":\"a blue square\",\"width\":64,\"height\":64,\"steps\":50,"
+                + "\"scheduler\":\"euler\",\"guidance_scale\":2.0,\"seed\":8}");
+        String trace = awaitOneTraceOverStages(id);
+        // sd.unet.checkpoint-every=10: checkpoints after steps 10, 20, 30 and 40 (and the end marker), all to
+        // sd.checkpoints; the loop itself never goes back through sd.embeddings.
+        Awaitility.await().atMost(TIMEOUT).until(() -> publishes(trace, "sd.checkpoints") >= 4);
+        assertEquals(1, publishes(trace, "sd.embeddings"), () -> "spans: " + spans.getFinishedSpanItems().stream()
+                .filter(s -> s.getTraceId().equals(trace)).map(SpanData::getName).toList());
+    }
+
+    private long publishes(String trace, String topic) {
+        return spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(trace))
+                .filter(s -> s.getName().equals(topic + " publish")).count();
+    }
+
     /** Waits until each stage's span for the request has ended; returns the one trace id they share. */
     private String awaitOneTraceOverStages(String requestId) {
         Set<String> stages = Set.of(Stages.TEXT_ENCODER, Stages.UNET, Stages.VAE);
