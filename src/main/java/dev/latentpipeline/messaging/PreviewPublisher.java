@@ -10,7 +10,13 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
@@ -35,12 +41,17 @@ public class PreviewPublisher {
     }
 
     static final int PER_JOB = 4;
+    /** The longest a finished job's hand-on waits for its last previews (a slow decoder must not hold it longer). */
+    static final long MAX_WAIT_MS = 1_000;
 
     /** Guarded by itself: each job's previews waiting, oldest first; jobs in the order their turn comes. */
     private final LinkedHashMap<String, ArrayDeque<Pending>> pending = new LinkedHashMap<>();
     private final AtomicLong dropped = new AtomicLong();
-    /** Guarded by {@link #pending}: a preview taken and not yet published. */
+    /** Guarded by {@link #pending}: a preview taken and not yet published, and whose it is. */
     private boolean rendering;
+    private String renderingId;
+    /** Guarded by {@link #pending}: who waits for a job's previews to be out ({@link #whenPublished}). */
+    private final Map<String, List<CompletableFuture<Void>>> waiters = new HashMap<>();
     private Thread thread;
     private volatile boolean closed;
 
@@ -63,6 +74,22 @@ public class PreviewPublisher {
     public int waiting() {
         synchronized (pending) {
             return pending.values().stream().mapToInt(ArrayDeque::size).sum() + (rendering ? 1 : 0);
+        }
+    }
+
+    /**
+     * Completes once every preview of the job handed over so far has been sent (or dropped), or after
+     * {@link #MAX_WAIT_MS}. A finished job hands its latents on after this, so its last preview is published before
+     * its completed event can be.
+     */
+    public CompletableFuture<Void> whenPublished(String requestId) {
+        synchronized (pending) {
+            if (!pending.containsKey(requestId) && !requestId.equals(renderingId)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<Void> out = new CompletableFuture<>();
+            waiters.computeIfAbsent(requestId, id -> new ArrayList<>()).add(out);
+            return out.completeOnTimeout(null, MAX_WAIT_MS, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -92,6 +119,7 @@ public class PreviewPublisher {
                 pending.put(first, job);
             }
             rendering = true;
+            renderingId = first;
             return next;
         }
     }
@@ -119,8 +147,16 @@ public class PreviewPublisher {
                     LOG.warnf(e, "Preview of %s at step %d not published", p.requestId(), p.step());
                 }
             } finally {
+                List<CompletableFuture<Void>> done = null;
                 synchronized (pending) {
                     rendering = false;
+                    renderingId = null;
+                    if (!pending.containsKey(p.requestId())) {
+                        done = waiters.remove(p.requestId());
+                    }
+                }
+                if (done != null) {
+                    done.forEach(f -> f.complete(null));
                 }
             }
         }

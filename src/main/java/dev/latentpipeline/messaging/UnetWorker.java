@@ -348,9 +348,10 @@ public class UnetWorker {
             out.addAllStages(records.subList(0, records.size() - 1))
                     .addStages(records.get(records.size() - 1).toBuilder().setEncodeUs(encodeUs));
             byte[] bytes = out.build().toByteArray();
-            finish(inHand, request.id(), "finished",
-                    () -> producer.send(inHand.trace(), request.priority().topic(config.topics().latents()), null,
-                            request.id(), bytes), null);
+            // After the job's last previews: on the broker before the latents, so before the completed event.
+            finish(inHand, request.id(), "finished", () -> previews.whenPublished(request.id()).thenCompose(ready ->
+                    producer.send(inHand.trace(), request.priority().topic(config.topics().latents()), null,
+                            request.id(), bytes)), null);
         }
 
         @Override

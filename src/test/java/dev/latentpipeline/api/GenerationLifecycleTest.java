@@ -117,8 +117,8 @@ class GenerationLifecycleTest {
      * Previews over SSE: a 20-step job shows one every 4 steps (sd.previews.every), each decoded from the step's
      * predicted clean latents x0. The built-in model predicts its target exactly, so x0, and every preview, is
      * already the final image's colour. The job waits behind a long one (one UNet job at a time in this profile),
-     * so its stream is open before it starts; the stream ends once the previews published before the job's end have
-     * been read.
+     * so its stream is open before it starts. A finished job hands on its latents only once its previews are out, so
+     * the step-16 preview, rendered after the loop's last step, still comes before the completed event.
      */
     @Test
     void previewsArriveOverServerSentEventsWhileTheJobDenoises() throws Exception {
