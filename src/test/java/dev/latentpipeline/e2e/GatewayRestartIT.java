@@ -64,11 +64,9 @@ class GatewayRestartIT {
             "gateway-restart-it-secret-32byte".getBytes(StandardCharsets.US_ASCII));
     /**
      * Two equal jobs, long enough that the kill and the freeze land mid-loop with seconds to spare. The stage
-     * process runs each loop whole (no checkpoint hops), so the second starts only when the first has ended.
-     */
-    /**
-     * A loop that outlasts noticing an event and stopping a process by seconds (B is frozen mid-loop; A ends after
-     * the kill): 8 images x 600 steps took about 5 s here. Needs sd.limits.max-steps raised (LIMITS).
+     * process runs one job at a time, so the second starts only when the first has ended. Each loop outlasts
+     * noticing an event and stopping a process by seconds (B is frozen mid-loop; A ends after the kill): 8 images x
+     * 600 steps took about 5 s here. Needs sd.limits.max-steps raised (LIMITS).
      */
     static final String LONG_JOB = "\"width\":512,\"height\":512,\"num_images\":8,\"steps\":600,\"scheduler\":\"euler\","
             + "\"guidance_scale\":3";
@@ -107,8 +105,9 @@ class GatewayRestartIT {
         try (ServerSocket free = new ServerSocket(0)) {
             gatewayPort = free.getLocalPort();
         }
+        // One UNet job at a time (no batching): B waits for A, so B is still mid-loop when the new gateway starts.
         stages = start("text-encoder,unet,vae", "stages-1", Map.of("SD_UNET_CHECKPOINT_EVERY", "never",
-                "SD_EVENTS_PROGRESS_EVERY", "10",
+                "SD_UNET_MAX_BATCH", "1", "SD_EVENTS_PROGRESS_EVERY", "10",
                 "SD_LIMITS_MAX_STEPS", LIMITS.get("SD_LIMITS_MAX_STEPS")));
         AppProcess gateway = startGateway("gateway-1");
         stages.awaitStarted(START_TIMEOUT);
