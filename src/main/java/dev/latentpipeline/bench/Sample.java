@@ -13,11 +13,11 @@ record Sample(String requestId, boolean completed, long latencyUs, long onnxUs, 
     /**
      * From a terminal event. Stage records give, per stage: queued_us (send to take: the hop and any wait),
      * duration_us (of which onnx, png and storage, and for the text encoder its tensor encoding), and the UNet's
-     * latents encoding after its record closed. The terminal event's own hop is its record's broker timestamp (set
-     * when the VAE sent it, millisecond resolution) to {@code receivedAtMs}. What is left of the latency is anything
+     * latents encoding after its record closed. The terminal event's own hop is from when the VAE sent it to
+     * {@code receivedAtUs} (epoch microseconds both). What is left of the latency is anything
      * between the records (building and sending the terminal event, thread hand-offs).
      */
-    static Sample fromEvent(String requestId, JsonNode event, long latencyUs, long sentAtMs, long receivedAtMs) {
+    static Sample fromEvent(String requestId, JsonNode event, long latencyUs, long sentAtUs, long receivedAtUs) {
         boolean completed = "completed".equals(event.path("type").asText());
         long onnx = 0;
         long duration = 0;
@@ -42,7 +42,7 @@ record Sample(String requestId, boolean completed, long latencyUs, long onnxUs, 
             }
         }
         long other = duration - onnx - png - storage - (encode - encodeOutside);
-        long completedHop = Math.max(0, receivedAtMs - sentAtMs) * 1_000;
+        long completedHop = Math.max(0, receivedAtUs - sentAtUs);
         long rest = latencyUs - queued - duration - encodeOutside - completedHop;
         return new Sample(requestId, completed, latencyUs, onnx, other, encode, png, storage, queued, completedHop,
                 rest, batch,

@@ -12,7 +12,7 @@ import org.apache.kafka.common.header.Headers;
  */
 public final class Delivery {
     /** Header with the sender's clock in epoch microseconds: record timestamps only have milliseconds. */
-    static final String SENT_AT_US = "sd-sent-at-us";
+    public static final String SENT_AT_US = "sd-sent-at-us";
     private final StageConsumer owner;
     private final TopicPartition partition;
     private final long offset;
@@ -73,7 +73,7 @@ public final class Delivery {
         return timestampMs;
     }
 
-    static long epochMicros() {
+    public static long epochMicros() {
         java.time.Instant now = java.time.Instant.now();
         return now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
     }

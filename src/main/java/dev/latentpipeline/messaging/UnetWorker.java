@@ -349,9 +349,14 @@ public class UnetWorker {
                     .addStages(records.get(records.size() - 1).toBuilder().setEncodeUs(encodeUs));
             byte[] bytes = out.build().toByteArray();
             // After the job's last previews: on the broker before the latents, so before the completed event.
-            finish(inHand, request.id(), "finished", () -> previews.whenPublished(request.id()).thenCompose(ready ->
-                    producer.send(inHand.trace(), request.priority().topic(config.topics().latents()), null,
-                            request.id(), bytes)), null);
+            Supplier<CompletableFuture<?>> send = () -> producer.send(inHand.trace(),
+                    request.priority().topic(config.topics().latents()), null, request.id(), bytes);
+            // Previews still rendering: the send waits for them on this worker's retry thread (neither the preview
+            // thread nor the JDK's timeout thread may block on a full producer buffer).
+            finish(inHand, request.id(), "finished", () -> {
+                CompletableFuture<Void> published = previews.whenPublished(request.id());
+                return published.isDone() ? send.get() : published.thenComposeAsync(ready -> send.get(), retries);
+            }, null);
         }
 
         @Override
