@@ -388,10 +388,17 @@ class MultiProcessPipelineIT {
         awaitQuiet();
         assertCompletedOnce(ids);
         assertContiguousSegments(done);
+        // The joining worker took partitions under load: it ran part of the burst.
+        long byNewWorker = done.values().stream().filter(c -> unetStages(c).stream()
+                .anyMatch(s -> s.get("worker").asText().equals("unet-4"))).count();
+        assertTrue(byNewWorker > 0, "the joining worker took no work");
+        // A loop in flight on a partition that moved stopped at its next step; unet-4 continued exactly there. Whether
+        // any was in flight there depends on which partitions unet-3's batch held at that moment: every one that
+        // was must have moved at its checkpoint.
         Map<String, Integer> moved = handovers(done, "unet-3", "unet-4");
-        assertFalse(moved.isEmpty(), "the joining worker took over no request");
-        // A loop in flight on a partition that moved stopped at its next step; unet-4 continued exactly there.
         assertContinuedAtCheckpoints(busy.output(), "for its partition's next owner", moved);
+        System.out.printf("MultiProcessPipelineIT: unet-4 ran %d of %d requests, %d of them taken over mid-loop%n",
+                byNewWorker, ids.size(), moved.size());
         // No step of any request was computed twice: the moving partitions were committed before they moved.
         for (String id : ids) {
             List<Integer> steps = events.events(id).stream().filter(e -> e.get("type").asText().equals("denoising"))
