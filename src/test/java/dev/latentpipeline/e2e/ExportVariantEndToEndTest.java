@@ -21,15 +21,12 @@ import dev.latentpipeline.testing.RealInfrastructure;
 import dev.latentpipeline.vae.PngImages;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 import java.util.UUID;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -51,17 +48,9 @@ class ExportVariantEndToEndTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final int MAX_LEVELS = 3;
 
-    public static class Fp16VPredictionExport implements QuarkusTestProfile {
-        static final Path DIR = Path.of("target", "exports", "fp16-v-prediction").toAbsolutePath();
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                BuiltinModel.writeTo(DIR, Variant.STANDARD.withVPrediction().withPrecision(Precision.FP16));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("sd.model.dir", DIR.toString());
+    public static class Fp16VPredictionExport extends BuiltinExportProfile {
+        public Fp16VPredictionExport() {
+            super("fp16-v-prediction", Variant.STANDARD.withVPrediction().withPrecision(Precision.FP16));
         }
     }
 

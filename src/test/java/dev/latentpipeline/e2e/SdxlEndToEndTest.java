@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentpipeline.model.builtin.BuiltinColors.Rgb;
-import dev.latentpipeline.model.builtin.BuiltinModel;
 import dev.latentpipeline.model.builtin.BuiltinModel.Variant;
 import dev.latentpipeline.model.builtin.ExpectedImage;
 import dev.latentpipeline.model.builtin.ExpectedImage.Crop;
@@ -20,14 +19,9 @@ import dev.latentpipeline.tensor.Npy;
 import dev.latentpipeline.testing.RealInfrastructure;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,17 +43,9 @@ class SdxlEndToEndTest {
     static final int LEVELS = 2;
     static final Variant SDXL = Variant.SDXL;
 
-    public static class SdxlExport implements QuarkusTestProfile {
-        static final Path DIR = Path.of("target", "exports", "sdxl").toAbsolutePath();
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                BuiltinModel.writeTo(DIR, SDXL);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("sd.model.dir", DIR.toString());
+    public static class SdxlExport extends BuiltinExportProfile {
+        public SdxlExport() {
+            super("sdxl", SDXL);
         }
     }
 

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.latentpipeline.model.builtin.BuiltinColors.Rgb;
-import dev.latentpipeline.model.builtin.BuiltinModel;
 import dev.latentpipeline.model.builtin.BuiltinModel.Precision;
 import dev.latentpipeline.model.builtin.BuiltinModel.Variant;
 import dev.latentpipeline.model.builtin.ExpectedImage;
@@ -15,12 +14,7 @@ import dev.latentpipeline.model.builtin.ExpectedImage.Request;
 import dev.latentpipeline.testing.RealInfrastructure;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,17 +33,9 @@ class SdxlLcmEndToEndTest {
     static final Variant VARIANT = Variant.SDXL.withPrecision(Precision.FP16_WITH_FP32_VAE).withGuidanceEmbedding()
             .withLcmScheduler();
 
-    public static class LcmMixedPrecisionExport implements QuarkusTestProfile {
-        static final Path DIR = Path.of("target", "exports", "sdxl-lcm-fp16-fp32-vae").toAbsolutePath();
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                BuiltinModel.writeTo(DIR, VARIANT);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("sd.model.dir", DIR.toString());
+    public static class LcmMixedPrecisionExport extends BuiltinExportProfile {
+        public LcmMixedPrecisionExport() {
+            super("sdxl-lcm-fp16-fp32-vae", VARIANT);
         }
     }
 

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentpipeline.model.builtin.BuiltinColors.Rgb;
-import dev.latentpipeline.model.builtin.BuiltinModel;
 import dev.latentpipeline.model.builtin.BuiltinModel.Precision;
 import dev.latentpipeline.model.builtin.BuiltinModel.Variant;
 import dev.latentpipeline.model.builtin.ExpectedImage;
@@ -17,12 +16,9 @@ import dev.latentpipeline.model.builtin.OverflowingFp16Vae;
 import dev.latentpipeline.testing.RealInfrastructure;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,23 +38,19 @@ class SdxlTurboFp16EndToEndTest {
     /** Float16 at every session edge (latents, embeddings, predictions, pixels) on top of the fp32 tolerance. */
     static final int LEVELS = 3;
 
-    public static class TurboFp16Export implements QuarkusTestProfile {
-        static final Path DIR = Path.of("target", "exports", "sdxl-turbo-fp16").toAbsolutePath();
+    public static class TurboFp16Export extends BuiltinExportProfile {
+        public TurboFp16Export() {
+            super("sdxl-turbo-fp16", Variant.SDXL.withPrecision(Precision.FP16));
+        }
 
         @Override
-        public Map<String, String> getConfigOverrides() {
-            try {
-                BuiltinModel.writeTo(DIR, Variant.SDXL.withPrecision(Precision.FP16));
-                Path config = DIR.resolve("scheduler/scheduler_config.json");
-                ObjectMapper json = new ObjectMapper();
-                ObjectNode scheduler = (ObjectNode) json.readTree(config.toFile());
-                scheduler.put("timestep_spacing", "trailing");
-                json.writeValue(config.toFile(), scheduler);
-                OverflowingFp16Vae.writeDecoder(DIR.resolve("vae_decoder/model.onnx"));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("sd.model.dir", DIR.toString());
+        protected void adjust(Path dir) throws IOException {
+            Path config = dir.resolve("scheduler/scheduler_config.json");
+            ObjectMapper json = new ObjectMapper();
+            ObjectNode scheduler = (ObjectNode) json.readTree(config.toFile());
+            scheduler.put("timestep_spacing", "trailing");
+            json.writeValue(config.toFile(), scheduler);
+            OverflowingFp16Vae.writeDecoder(dir.resolve("vae_decoder/model.onnx"));
         }
     }
 

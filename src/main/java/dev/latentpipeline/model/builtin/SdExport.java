@@ -40,13 +40,7 @@ final class SdExport {
         ExportFiles.model(dir.resolve("unet/model.onnx"), fp16, UnetGraph.build(encode,
                 BuiltinModel.VAE_SCALING_FACTOR, NoiseSchedule.sigmas(), HIDDEN_SIZE, MAX_LENGTH,
                 variant.vPrediction(), variant.guidanceEmbedding()));
-        ExportFiles.model(dir.resolve("vae_decoder/model.onnx"), fp16Vae, VaeGraphs.decoder(decode));
-        // A preview decoder in TAESD's place, so previews of the built-in model show its exact colours.
-        ExportFiles.model(dir.resolve("taesd_decoder/model.onnx"), fp16Vae, VaeGraphs.previewDecoder(decode,
-                BuiltinModel.VAE_SCALING_FACTOR));
-        ExportFiles.json(dir.resolve("taesd_decoder/config.json"), ExportFiles.previewDecoderConfig());
-        ExportFiles.model(dir.resolve("vae_encoder/model.onnx"), fp16Vae, variant.latentParameters()
-                ? VaeGraphs.encoderParameters(encode, BuiltinModel.ENCODER_LOG_VARIANCE) : VaeGraphs.encoder(encode));
+        VaeGraphs.writeAll(dir, fp16Vae, encode, decode, BuiltinModel.VAE_SCALING_FACTOR, variant.latentParameters());
         writeConfigs(dir, tokenizer.vocab().size(), variant);
     }
 

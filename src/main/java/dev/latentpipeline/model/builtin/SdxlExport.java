@@ -34,13 +34,8 @@ final class SdxlExport {
                 SdxlTextEncoderGraphs.textEncoder2(tokenizer));
         ExportFiles.modelWithExternalData(dir.resolve("unet/model.onnx"), fp16, SdxlUnetGraph.build(encode,
                 NoiseSchedule.sigmas(), variant.vPrediction(), variant.guidanceEmbedding()));
-        ExportFiles.model(dir.resolve("vae_decoder/model.onnx"), fp16Vae, VaeGraphs.decoder(decode));
-        // A preview decoder in TAESD's place, so previews of the built-in model show its exact colours.
-        ExportFiles.model(dir.resolve("taesd_decoder/model.onnx"), fp16Vae, VaeGraphs.previewDecoder(decode,
-                (float) BuiltinSdxl.VAE_SCALING_FACTOR));
-        ExportFiles.json(dir.resolve("taesd_decoder/config.json"), ExportFiles.previewDecoderConfig());
-        ExportFiles.model(dir.resolve("vae_encoder/model.onnx"), fp16Vae, variant.latentParameters()
-                ? VaeGraphs.encoderParameters(encode, BuiltinModel.ENCODER_LOG_VARIANCE) : VaeGraphs.encoder(encode));
+        VaeGraphs.writeAll(dir, fp16Vae, encode, decode, (float) BuiltinSdxl.VAE_SCALING_FACTOR,
+                variant.latentParameters());
         writeConfigs(dir, tokenizer.vocab().size(), variant);
     }
 

@@ -3,6 +3,8 @@ package dev.latentpipeline.model.builtin;
 import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import java.io.IOException;
+import java.nio.file.Path;
 
 import static dev.latentpipeline.model.builtin.OnnxGraph.intsAttr;
 import static dev.latentpipeline.model.builtin.OnnxGraph.stringAttr;
@@ -16,6 +18,19 @@ final class VaeGraphs {
     static final int FACTOR = 8;
 
     private VaeGraphs() {
+    }
+
+    /**
+     * Writes the VAE's side of an export, the same for every family: decoder, the preview decoder in TAESD's place
+     * (so previews of the built-in model show its exact colours) and encoder.
+     */
+    static void writeAll(Path dir, boolean fp16, float[][] encode, float[][] decode, float vaeScalingFactor,
+            boolean latentParameters) throws IOException {
+        ExportFiles.model(dir.resolve("vae_decoder/model.onnx"), fp16, decoder(decode));
+        ExportFiles.model(dir.resolve("taesd_decoder/model.onnx"), fp16, previewDecoder(decode, vaeScalingFactor));
+        ExportFiles.json(dir.resolve("taesd_decoder/config.json"), ExportFiles.previewDecoderConfig());
+        ExportFiles.model(dir.resolve("vae_encoder/model.onnx"), fp16, latentParameters
+                ? encoderParameters(encode, BuiltinModel.ENCODER_LOG_VARIANCE) : encoder(encode));
     }
 
     static ModelProto decoder(float[][] decode) {
