@@ -22,13 +22,16 @@ import java.util.Set;
  * --latents BOOL        give every request explicit initial latents, uploaded once as .npy (default false)
  * --width --height --steps --guidance --scheduler --prompt   the request (512, 512, 20, 7.5, the model's, "a red square")
  * --timeout SECONDS     per run (default 600)
+ * --rounds N            the pipeline's runs N times over, the batching list in reverse every other round (off,on
+ *                       then on,off): the JIT's warm-up drift then falls on both alike (default 1)
  * </pre>
  */
 record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer> concurrency, List<Boolean> batching,
-        List<Boolean> previews, boolean baseline, boolean latents, Duration timeout) {
+        List<Boolean> previews, boolean baseline, boolean latents, Duration timeout, int rounds) {
 
     private static final Set<String> KNOWN = Set.of("model-dir", "requests", "warmup", "concurrency", "batching",
-            "previews", "baseline", "latents", "width", "height", "steps", "guidance", "scheduler", "prompt", "timeout");
+            "previews", "baseline", "latents", "width", "height", "steps", "guidance", "scheduler", "prompt", "timeout",
+            "rounds");
 
     static BenchOptions parse(String[] args, ObjectMapper json) {
         Map<String, String> options = new HashMap<>();
@@ -59,7 +62,8 @@ record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer>
                 Integer.parseInt(options.getOrDefault("warmup", "3")), concurrency, batching, previews,
                 Boolean.parseBoolean(options.getOrDefault("baseline", "true")),
                 Boolean.parseBoolean(options.getOrDefault("latents", "false")),
-                Duration.ofSeconds(Long.parseLong(options.getOrDefault("timeout", "600"))));
+                Duration.ofSeconds(Long.parseLong(options.getOrDefault("timeout", "600"))),
+                Math.max(1, Integer.parseInt(options.getOrDefault("rounds", "1"))));
     }
 
     private static List<Boolean> onOff(String value, String option) {
@@ -68,6 +72,16 @@ record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer>
             case "off" -> false;
             default -> throw new IllegalArgumentException("--" + option + " takes on and/or off, not " + v);
         }).toList();
+    }
+
+    /** The batching settings of one round: as given in even rounds, reversed in odd ones. */
+    List<Boolean> batchingInRound(int round) {
+        if (round % 2 == 0) {
+            return batching;
+        }
+        List<Boolean> reversed = new java.util.ArrayList<>(batching);
+        java.util.Collections.reverse(reversed);
+        return reversed;
     }
 
     /** The value of {@code --model-dir}, looked for before the application starts. */

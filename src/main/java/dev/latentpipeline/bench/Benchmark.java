@@ -87,40 +87,44 @@ public class Benchmark {
         long floorUs = 2 * hops[0][1] + 2 * hops[1][1] + storage[0] + (options.latents() ? storage[1] : 0);
 
         int configuredBatch = denoise.maxBatch();
+        IntFunction<GenerationRequest> direct = i -> normalize(parser, request.apply(i));
         Figures baseline = null;
-        if (options.baseline()) {
-            for (int i = 0; i < options.warmup(); i++) {
-                inProcess.generate(normalize(parser, request.apply(i)), latents, options.timeout());
+        Ratios ratios = new Ratios();
+        // The in-process runs share the UNet worker's engine: its feeder steps aside meanwhile.
+        unet.pauseFeeding();
+        try {
+            if (options.baseline()) {
+                for (int i = 0; i < options.warmup(); i++) {
+                    inProcess.generate(direct.apply(i), latents, options.timeout());
+                }
+                List<Sample> samples = new ArrayList<>();
+                CpuClock before = CpuClock.now();
+                long start = System.nanoTime();
+                for (int i = 0; i < options.requests(); i++) {
+                    samples.add(inProcess.generate(direct.apply(i), latents, options.timeout()).sample());
+                }
+                baseline = new Figures("in-process baseline", 1, samples, System.nanoTime() - start,
+                        options.requests(), CpuClock.now().since(before));
+                report.run(baseline, null, 0);
+                inProcessUnderLoad(options, direct, latents, configuredBatch, report, ratios);
             }
-            List<Sample> samples = new ArrayList<>();
-            long start = System.nanoTime();
-            for (int i = 0; i < options.requests(); i++) {
-                samples.add(inProcess.generate(normalize(parser, request.apply(i)), latents, options.timeout())
-                        .sample());
-            }
-            baseline = new Figures("in-process baseline", 1, samples, System.nanoTime() - start, options.requests());
-            report.run(baseline, null, 0);
+        } finally {
+            denoise.setMaxBatch(configuredBatch);
+            unet.resumeFeeding();
         }
 
         int failures = 0;
         try (PipelineLoad load = new PipelineLoad(json, config.topics().requests(), config.topics().events(),
                 producer(), eventsConsumer())) {
-            load.run(request, options.warmup(), 1, options.timeout());
-            for (boolean previews : options.previews()) {
-                unet.setPreviewEvery(previews ? config.previews().every() : 0);
-                for (boolean batching : options.batching()) {
-                    denoise.setMaxBatch(batching ? configuredBatch : 1);
-                    for (int concurrency : options.concurrency()) {
-                        PipelineLoad.Run run = load.run(request, options.requests(), concurrency,
-                                options.timeout());
-                        String label = "pipeline, " + concurrency + " in flight, batching "
-                                + (batching ? "on (max " + configuredBatch + ")" : "off") + ", previews "
-                                + (previews && config.previews().every() > 0 ? "every " + config.previews().every()
-                                        + " steps" : "off");
-                        Figures figures = new Figures(label, concurrency, run.samples(), run.wallNanos(),
-                                options.requests());
-                        report.run(figures, concurrency == 1 ? baseline : null, floorUs);
-                        failures += options.requests() - figures.completed();
+            for (int round = 0; round < options.rounds(); round++) {
+                for (boolean previews : options.previews()) {
+                    unet.setPreviewEvery(previews ? config.previews().every() : 0);
+                    for (boolean batching : options.batchingInRound(round)) {
+                        denoise.setMaxBatch(batching ? configuredBatch : 1);
+                        for (int concurrency : options.concurrency()) {
+                            failures += pipelineRun(load, request, options, previews, batching, concurrency,
+                                    configuredBatch, round, baseline, floorUs, report, ratios);
+                        }
                     }
                 }
             }
@@ -128,7 +132,60 @@ public class Benchmark {
             denoise.setMaxBatch(configuredBatch);
             unet.setPreviewEvery(config.previews().every());
         }
+        report.batchingRatios(ratios);
         return failures == 0 ? 0 : 1;
+    }
+
+    /** One measured pipeline run after its own warm-up; returns how many of its requests did not complete. */
+    private int pipelineRun(PipelineLoad load, IntFunction<ObjectNode> request, BenchOptions options,
+            boolean previews, boolean batching, int concurrency, int configuredBatch, int round, Figures baseline,
+            long floorUs, Report report, Ratios ratios) throws Exception {
+        // Each run warms up at its own concurrency: the JIT keeps compiling for a minute or more under load here,
+        // and the run that came first would otherwise pay for it alone.
+        load.run(request, options.warmup(), concurrency, options.timeout());
+        CpuClock before = CpuClock.now();
+        PipelineLoad.Run run = load.run(request, options.requests(), concurrency, options.timeout());
+        CpuClock spent = CpuClock.now().since(before);
+        String kind = "pipeline, previews " + (previews && config.previews().every() > 0
+                ? "every " + config.previews().every() + " steps" : "off");
+        String label = "pipeline, " + concurrency + " in flight, batching " + batchingLabel(batching, configuredBatch)
+                + ", " + kind.substring("pipeline, ".length()) + (options.rounds() > 1 ? ", round " + (round + 1) : "");
+        Figures figures = new Figures(label, concurrency, run.samples(), run.wallNanos(), options.requests(), spent);
+        report.run(figures, concurrency == 1 ? baseline : null, floorUs);
+        ratios.add(kind, concurrency, batching, figures.throughput());
+        return options.requests() - figures.completed();
+    }
+
+    /**
+     * The same work in this JVM with many in flight: the ceiling of what batching gives here, first for the UNet
+     * alone, then for whole requests (no broker, no storage).
+     */
+    private void inProcessUnderLoad(BenchOptions options, IntFunction<GenerationRequest> direct, FloatTensor latents,
+            int configuredBatch, Report report, Ratios ratios) throws Exception {
+        for (int concurrency : options.concurrency()) {
+            if (concurrency == 1) {
+                continue;
+            }
+            for (boolean unetOnly : new boolean[] {true, false}) {
+                String kind = unetOnly ? "UNet alone (in process)" : "in process";
+                for (boolean batching : options.batching()) {
+                    denoise.setMaxBatch(batching ? configuredBatch : 1);
+                    inProcess.run(direct, latents, options.warmup(), concurrency, unetOnly, options.timeout());
+                    CpuClock before = CpuClock.now();
+                    InProcessPipeline.Load load = inProcess.run(direct, latents, options.requests(), concurrency,
+                            unetOnly, options.timeout());
+                    Figures figures = new Figures(kind + ", " + concurrency + " in flight, batching "
+                            + batchingLabel(batching, configuredBatch), concurrency, load.samples(), load.wallNanos(),
+                            options.requests(), CpuClock.now().since(before));
+                    report.run(figures, null, 0);
+                    ratios.add(kind, concurrency, batching, figures.throughput());
+                }
+            }
+        }
+    }
+
+    private static String batchingLabel(boolean batching, int configuredBatch) {
+        return batching ? "on (max " + configuredBatch + ")" : "off";
     }
 
     private GenerationRequest normalize(RequestParser parser, ObjectNode body) {

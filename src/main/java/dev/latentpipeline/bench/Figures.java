@@ -3,8 +3,11 @@ package dev.latentpipeline.bench;
 import java.util.List;
 import java.util.function.ToLongFunction;
 
-/** The figures of one measured run: throughput, latency percentiles and the mean split of a request's time. */
-record Figures(String label, int concurrency, List<Sample> samples, long wallNanos, int requests) {
+/**
+ * The figures of one measured run: throughput, latency percentiles, the mean split of a request's time, and the
+ * process's core time over the run ({@code spent}).
+ */
+record Figures(String label, int concurrency, List<Sample> samples, long wallNanos, int requests, CpuClock spent) {
 
     int completed() {
         return (int) samples.stream().filter(Sample::completed).count();
@@ -37,6 +40,21 @@ record Figures(String label, int concurrency, List<Sample> samples, long wallNan
         }
         int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))] / 1000.0;
+    }
+
+    /** Core time of the whole process per finished request, in milliseconds; NaN where unknown. */
+    double coreMsPerRequest() {
+        return spent.cpuNanos() < 0 || samples.isEmpty() ? Double.NaN : spent.cpuNanos() / 1e6 / samples.size();
+    }
+
+    /** JIT compilation time per finished request, in milliseconds; NaN where unknown. */
+    double jitMsPerRequest() {
+        return spent.jitMillis() < 0 || samples.isEmpty() ? Double.NaN : (double) spent.jitMillis() / samples.size();
+    }
+
+    /** Cores kept busy on average over the run. */
+    double busyCores() {
+        return spent.cpuNanos() < 0 ? Double.NaN : (double) spent.cpuNanos() / wallNanos;
     }
 
     double meanBatch() {

@@ -11,6 +11,14 @@ import dev.latentpipeline.vae.DecodingStage;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,18 +53,7 @@ public class InProcessPipeline {
         long start = System.nanoTime();
         long onnxBefore = onnxNanos();
         TextEncodingStage.Embeddings embeddings = text.embeddings(request);
-        if (!denoise.reserve(timeout)) {
-            throw new TimeoutException("the denoising engine had no room within " + timeout);
-        }
-        CompletableFuture<DenoisingStage.Denoised> done = new CompletableFuture<>();
-        denoise.submit(new DenoisingStage.Job(request, embeddings.tensors(), null, explicitNoise), 0,
-                new ToTheEnd(done));
-        DenoisingStage.Denoised denoised;
-        try {
-            denoised = done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
-        }
+        DenoisingStage.Denoised denoised = denoiseOne(request, embeddings, explicitNoise, timeout);
         DecodingStage.Rendering rendering = vae.render(denoised.request(), denoised.latents());
         long latencyUs = (System.nanoTime() - start) / 1_000;
         long onnxUs = (onnxNanos() - onnxBefore) / 1_000;
@@ -64,6 +61,70 @@ public class InProcessPipeline {
         Sample sample = new Sample(request.id(), true, latencyUs, onnxUs, latencyUs - onnxUs - pngUs, 0, pngUs, 0, 0,
                 0, 0, 1, null);
         return new Result(rendering, sample);
+    }
+
+    /** Denoises one request through the shared engine (which batches it with any others in flight). */
+    private DenoisingStage.Denoised denoiseOne(GenerationRequest request, TextEncodingStage.Embeddings embeddings,
+            FloatTensor explicitNoise, Duration timeout) throws Exception {
+        if (!denoise.reserve(timeout)) {
+            throw new TimeoutException("the denoising engine had no room within " + timeout);
+        }
+        CompletableFuture<DenoisingStage.Denoised> done = new CompletableFuture<>();
+        denoise.submit(new DenoisingStage.Job(request, embeddings.tensors(), null, explicitNoise), 0,
+                new ToTheEnd(done));
+        try {
+            return done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /** One in-process load run: a sample per request (latency only: ONNX time is not per request here). */
+    public record Load(List<Sample> samples, long wallNanos) {
+    }
+
+    /**
+     * Runs {@code requests} requests from {@code concurrency} callers at once, each calling the stages directly:
+     * the denoising engine batches them as it does in a UNet worker, while text encoding and decoding run on the
+     * callers' threads side by side (more parallel than the pipeline's one thread each). With {@code unetOnly} only
+     * the denoising runs, on embeddings encoded once beforehand: what batching can give on this machine at most.
+     */
+    public Load run(IntFunction<GenerationRequest> request, FloatTensor explicitNoise, int requests, int concurrency,
+            boolean unetOnly, Duration timeout) throws Exception {
+        TextEncodingStage.Embeddings shared = unetOnly ? text.embeddings(request.apply(0)) : null;
+        AtomicInteger next = new AtomicInteger();
+        List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+        ExecutorService callers = Executors.newFixedThreadPool(concurrency);
+        long start = System.nanoTime();
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int c = 0; c < concurrency; c++) {
+                running.add(callers.submit(() -> {
+                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                        GenerationRequest r = request.apply(i);
+                        long began = System.nanoTime();
+                        if (unetOnly) {
+                            denoiseOne(r, shared, explicitNoise, timeout);
+                        } else {
+                            generate(r, explicitNoise, timeout);
+                        }
+                        long latencyUs = (System.nanoTime() - began) / 1_000;
+                        samples.add(new Sample(r.id(), true, latencyUs, 0, 0, 0, 0, 0, 0, 0, 0, 0, null));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : running) {
+                try {
+                    f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+        } finally {
+            callers.shutdownNow();
+        }
+        return new Load(List.copyOf(samples), System.nanoTime() - start);
     }
 
     private long onnxNanos() {

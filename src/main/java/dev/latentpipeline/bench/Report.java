@@ -57,6 +57,10 @@ final class Report {
                         f.stageMeanMs(stage, "png_us"), f.stageMeanMs(stage, "storage_us"));
             }
         }
+        if (!Double.isNaN(f.coreMsPerRequest())) {
+            line("  core time per request %.1f ms (JIT compilation %.1f ms of it), %.2f cores busy",
+                    f.coreMsPerRequest(), f.jitMsPerRequest(), f.busyCores());
+        }
         if (f.meanBatch() > 0) {
             line("  UNet jobs per call, largest per request (mean): %.1f", f.meanBatch());
         }
@@ -69,6 +73,31 @@ final class Report {
                     f.percentileMs(Sample::onnxUs, 50) / baseline.percentileMs(Sample::onnxUs, 50));
             line("  floor (4 hops, the PNG upload, with --latents their download): %.1f ms; overhead above it: %.1f ms"
                     + " (x%.2f the floor)", floorUs / 1000.0, overhead - floorUs / 1000.0, overhead / (floorUs / 1000.0));
+        }
+    }
+
+    /**
+     * Batching on over off, per kind of run and concurrency: the UNet alone in this JVM bounds what the other two can
+     * show, since the work outside the UNet is the same with and without batching.
+     */
+    void batchingRatios(Ratios ratios) {
+        boolean header = false;
+        for (var kind : ratios.all().entrySet()) {
+            for (int concurrency : kind.getValue().keySet()) {
+                var ratio = ratios.ratio(kind.getKey(), concurrency);
+                if (ratio.isEmpty()) {
+                    continue;
+                }
+                if (!header) {
+                    line("");
+                    line("throughput, batching on / off:");
+                    header = true;
+                }
+                int runs = ratios.runs(kind.getKey(), concurrency, true);
+                line("  %-26s %2d in flight: %.2f / %.2f per s = x%.2f%s", kind.getKey(), concurrency,
+                        ratios.mean(kind.getKey(), concurrency, true), ratios.mean(kind.getKey(), concurrency, false),
+                        ratio.getAsDouble(), runs > 1 ? " (means of " + runs + " runs each)" : "");
+            }
         }
     }
 }

@@ -33,7 +33,8 @@ import org.jboss.logging.Logger;
  * <li>offsets: with several messages of a partition in hand, the committed offset is the lowest unfinished one
  * ({@link PartitionLedger}), committed right after each message ends and retried until the broker takes it;</li>
  * <li>back-pressure: it pauses fetching while {@code prefetch} messages wait untaken, so a busy worker holds no more
- * than that beyond what it runs;</li>
+ * than that beyond what it runs (per priority: a paused busy priority leaves the others' fetch in flight, which is
+ * why stage consumers keep the broker's wait for an empty fetch short, {@code KafkaClients.STAGE_FETCH_MAX_WAIT_MS});</li>
  * <li>priorities: a stage reads one topic per priority (high, normal, low); {@link #take} gives the highest priority
  * waiting, except that while lower-priority messages wait, every {@code share}-th message taken is the oldest of
  * them: low priority is never starved, and the rule does not depend on how fast the machine is;</li>

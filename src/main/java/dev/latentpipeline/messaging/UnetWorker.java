@@ -129,6 +129,8 @@ public class UnetWorker {
         feeder.start();
     }
 
+    private final Feeding feeding = new Feeding();
+
     /** Previews every this many steps from now on (0: none); for the benchmark. */
     public void setPreviewEvery(int steps) {
         previewEvery = Math.max(0, steps);
@@ -142,10 +144,45 @@ public class UnetWorker {
         }
     }
 
+    /**
+     * Takes no message from now until {@link #resumeFeeding}, and returns once the feeder holds no room in the
+     * engine: for the benchmark's in-process runs, which share the engine (the feeder keeps one place reserved
+     * while it waits for a message, which would leave them none with batching off).
+     */
+    public void pauseFeeding() throws InterruptedException {
+        synchronized (feeding) {
+            feeding.paused = true;
+            while (!feeding.parked && consumer.running()) {
+                feeding.wait(TAKE_WAIT.toMillis());
+            }
+        }
+    }
+
+    public void resumeFeeding() {
+        synchronized (feeding) {
+            feeding.paused = false;
+            feeding.notifyAll();
+        }
+    }
+
+    /** Whether the feeder is told to stop taking messages, and whether it has. */
+    private static final class Feeding {
+        boolean paused;
+        boolean parked;
+    }
+
     /** Takes a message whenever the engine has room for one more job. */
     private void feed() {
         while (consumer.running()) {
             try {
+                synchronized (feeding) {
+                    while (feeding.paused) {
+                        feeding.parked = true;
+                        feeding.notifyAll();
+                        feeding.wait();
+                    }
+                    feeding.parked = false;
+                }
                 if (!stage.reserve(TAKE_WAIT)) {
                     continue;
                 }
