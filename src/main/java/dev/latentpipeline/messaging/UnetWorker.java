@@ -150,6 +150,9 @@ public class UnetWorker {
      * while it waits for a message, which would leave them none with batching off).
      */
     public void pauseFeeding() throws InterruptedException {
+        if (consumer == null) {
+            return; // this process runs no UNet role: there is no feeder
+        }
         synchronized (feeding) {
             feeding.paused = true;
             while (!feeding.parked && consumer.running()) {
