@@ -3,7 +3,9 @@ package dev.latentpipeline.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,8 +81,8 @@ record BenchOptions(ObjectNode template, int requests, int warmup, List<Integer>
         if (round % 2 == 0) {
             return batching;
         }
-        List<Boolean> reversed = new java.util.ArrayList<>(batching);
-        java.util.Collections.reverse(reversed);
+        List<Boolean> reversed = new ArrayList<>(batching);
+        Collections.reverse(reversed);
         return reversed;
     }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.latentpipeline.messaging.Delivery;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,7 +12,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.IntFunction;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -79,7 +77,8 @@ final class PipelineLoad implements AutoCloseable {
                 if (type.equals("completed") || type.equals("failed") || type.equals("cancelled")) {
                     long latencyUs = (System.nanoTime() - sentAt) / 1_000;
                     inFlight.remove(record.key());
-                    samples.add(Sample.fromEvent(record.key(), event, latencyUs, sentAtUs(record),
+                    samples.add(Sample.fromEvent(record.key(), event, latencyUs,
+                            Delivery.sentAtUs(record.headers(), record.timestamp()),
                             Delivery.epochMicros()));
                 }
             }
@@ -91,18 +90,5 @@ final class PipelineLoad implements AutoCloseable {
     public void close() {
         producer.close();
         events.close();
-    }
-
-    /** When the terminal event was sent, in epoch microseconds: the stages' header, else the broker timestamp. */
-    private static long sentAtUs(ConsumerRecord<String, String> record) {
-        Header sent = record.headers().lastHeader(Delivery.SENT_AT_US);
-        if (sent != null) {
-            try {
-                return Long.parseLong(new String(sent.value(), StandardCharsets.US_ASCII));
-            } catch (NumberFormatException ignored) {
-                // fall through to the broker's millisecond timestamp
-            }
-        }
-        return record.timestamp() * 1_000;
     }
 }

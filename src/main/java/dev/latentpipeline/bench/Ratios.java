@@ -1,5 +1,6 @@
 package dev.latentpipeline.bench;
 
+import java.util.DoubleSummaryStatistics;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -9,32 +10,34 @@ import java.util.OptionalDouble;
  * run in several rounds counts with its mean.
  */
 final class Ratios {
-    /** Per kind and concurrency: the sum of throughputs and the number of runs, batching off then on. */
-    private final Map<String, Map<Integer, double[]>> throughputs = new LinkedHashMap<>();
+    private final Map<String, Map<Integer, Map<Boolean, DoubleSummaryStatistics>>> throughputs =
+            new LinkedHashMap<>();
 
     void add(String kind, int concurrency, boolean batching, double throughput) {
-        double[] sums = throughputs.computeIfAbsent(kind, k -> new LinkedHashMap<>()).computeIfAbsent(concurrency,
-                c -> new double[4]);
-        int at = batching ? 2 : 0;
-        sums[at] += throughput;
-        sums[at + 1]++;
+        throughputs.computeIfAbsent(kind, k -> new LinkedHashMap<>()).computeIfAbsent(concurrency,
+                c -> new LinkedHashMap<>()).computeIfAbsent(batching, b -> new DoubleSummaryStatistics())
+                .accept(throughput);
     }
 
-    Map<String, Map<Integer, double[]>> all() {
+    /** The kinds of run, in the order they were first added, each with its concurrencies. */
+    Map<String, Map<Integer, Map<Boolean, DoubleSummaryStatistics>>> all() {
         return throughputs;
+    }
+
+    private DoubleSummaryStatistics of(String kind, int concurrency, boolean batching) {
+        return throughputs.getOrDefault(kind, Map.of()).getOrDefault(concurrency, Map.of()).getOrDefault(batching,
+                new DoubleSummaryStatistics());
     }
 
     /** The mean throughput of one setting; NaN when it was not run. */
     double mean(String kind, int concurrency, boolean batching) {
-        double[] sums = throughputs.getOrDefault(kind, Map.of()).get(concurrency);
-        int at = batching ? 2 : 0;
-        return sums == null || sums[at + 1] == 0 ? Double.NaN : sums[at] / sums[at + 1];
+        DoubleSummaryStatistics runs = of(kind, concurrency, batching);
+        return runs.getCount() == 0 ? Double.NaN : runs.getAverage();
     }
 
     /** How many runs of one setting there were. */
     int runs(String kind, int concurrency, boolean batching) {
-        double[] sums = throughputs.getOrDefault(kind, Map.of()).get(concurrency);
-        return sums == null ? 0 : (int) sums[batching ? 3 : 1];
+        return (int) of(kind, concurrency, batching).getCount();
     }
 
     /** Batching on over off for one kind and concurrency, when both were run. */

@@ -91,7 +91,11 @@ public final class Delivery {
         return sentAtUs;
     }
 
-    private static long sentAtUs(Headers headers, long timestampMs) {
+    /**
+     * When a record was sent, in epoch microseconds: the sender's {@link #SENT_AT_US} header, else the record's
+     * millisecond timestamp (a record someone else wrote).
+     */
+    public static long sentAtUs(Headers headers, long timestampMs) {
         Header sent = headers == null ? null : headers.lastHeader(SENT_AT_US);
         if (sent != null) {
             try {

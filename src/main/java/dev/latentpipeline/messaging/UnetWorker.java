@@ -84,6 +84,7 @@ public class UnetWorker {
     PreviewPublisher previews;
 
     private StageConsumer consumer;
+    private final Feeding feeding = new Feeding();
     private SideCheckpoints checkpoints;
     /** Requests with a job in this worker now: a second message for one of them is a copy (a redone upstream). */
     private final java.util.Set<String> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -128,8 +129,6 @@ public class UnetWorker {
         feeder.setDaemon(true);
         feeder.start();
     }
-
-    private final Feeding feeding = new Feeding();
 
     /** Previews every this many steps from now on (0: none); for the benchmark. */
     public void setPreviewEvery(int steps) {
